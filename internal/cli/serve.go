@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wisp-run/wisp/internal/node"
+)
+
+type nodeFlags struct {
+	listen, admin, nats string
+	debug               bool
+}
+
+func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
+	cmd.Flags().StringVar(&g.data, "data", "", "data directory (default $WISP_DATA, else ./.wisp)")
+	cmd.Flags().StringVar(&f.listen, "listen", node.DefaultListen, "gateway address")
+	cmd.Flags().StringVar(&f.admin, "admin", node.DefaultAdmin, "admin API address")
+	cmd.Flags().StringVar(&f.nats, "nats", "", "use the NATS server (with JetStream) at this URL instead of the embedded one")
+	cmd.Flags().BoolVar(&f.debug, "debug", false, "log debug detail")
+}
+
+func (g *globals) nodeConfig(f *nodeFlags) node.Config {
+	level := slog.LevelInfo
+	if f.debug {
+		level = slog.LevelDebug
+	}
+	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level)}
+}
+
+func serveCmd(g *globals) *cobra.Command {
+	var f nodeFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a node: gateway, admin API and (unless --nats) an embedded NATS JetStream store",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n := node.New(g.nodeConfig(&f))
+			if err := n.Start(cmd.Context()); err != nil {
+				return err
+			}
+			g.printf("wisp is serving\n  gateway    http://%s\n  admin API  %s\n  token      %s\n", n.GatewayAddr(), n.AdminURL(), filepath.Join(g.dataDir(), node.TokenFile))
+			<-cmd.Context().Done()
+			g.printf("shutting down\n")
+			return n.Shutdown(context.Background())
+		},
+	}
+	f.register(cmd, g)
+	return cmd
+}

@@ -1,0 +1,14 @@
+package dispatch
+
+import (
+	"github.com/wisp-run/wisp/internal/manifest"
+)
+
+// Service is the loaded, active version of a service on this node: what
+// the gateway routes to and invokes.
+type Service struct {
+	Name     string
+	Version  string
+	Manifest *manifest.Manifest
+	Pool     *Pool
+}

@@ -1,0 +1,192 @@
+package gateway
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/wisp-run/wisp/internal/dispatch"
+	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/route"
+	"github.com/wisp-run/wisp/internal/runtime"
+)
+
+// RequestIDHeader carries the request id on every gateway response.
+const RequestIDHeader = "X-Wisp-Request-Id"
+
+// DefaultMaxBodyBytes bounds request bodies unless configured otherwise.
+const DefaultMaxBodyBytes = 32 << 20
+
+// Snapshot is what the gateway routes against; the node swaps in a new one
+// atomically whenever the registry changes.
+type Snapshot struct {
+	Routes   *route.Table[*dispatch.Service]
+	Services map[string]*dispatch.Service
+}
+
+// Gateway serves HTTP requests to services by route.
+type Gateway struct {
+	Snapshot     func() *Snapshot
+	Log          *slog.Logger
+	Logs         logs.Sink // receives one access entry per request
+	MaxBodyBytes int64
+}
+
+// ServeHTTP routes a request to the service whose route matches it best.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := g.Snapshot()
+	e, ok := s.Routes.Match(r.Host, r.URL.EscapedPath())
+	if !ok {
+		id := newRequestID()
+		w.Header().Set(RequestIDHeader, id)
+		http.Error(w, fmt.Sprintf("no service has a route for %s%s", r.Host, r.URL.EscapedPath()), http.StatusNotFound)
+		return
+	}
+	g.Invoke(w, r, e.Value, requestURL(r))
+}
+
+// Invoke runs one HTTP invocation of svc for r, with the absolute URL the
+// worker sees, and writes the response (or the error) to w.
+func (g *Gateway) Invoke(w http.ResponseWriter, r *http.Request, svc *dispatch.Service, url string) {
+	start := time.Now()
+	id := newRequestID()
+	w.Header().Set(RequestIDHeader, id)
+	rw := &trackingWriter{ResponseWriter: w}
+	status := g.invoke(rw, r, svc, url, id)
+	if g.Logs != nil {
+		g.Logs.Write(logs.Entry{
+			Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, Level: logs.Info, Kind: logs.KindRequest,
+			Message: fmt.Sprintf("%s %s %d %s", r.Method, r.URL.RequestURI(), status, time.Since(start).Round(10*time.Microsecond)),
+		})
+	}
+}
+
+func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Service, url, id string) int {
+	maxBody := g.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	if r.ContentLength > maxBody {
+		return g.fail(w, id, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d bytes", r.ContentLength, maxBody))
+	}
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil {
+			return g.fail(w, id, http.StatusBadRequest, "reading the request body: "+err.Error())
+		}
+		if int64(len(body)) > maxBody {
+			return g.fail(w, id, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over the limit of %d bytes", maxBody))
+		}
+	}
+	header := r.Header.Clone()
+	header.Set("Host", r.Host)
+	req := &runtime.Request{ID: id, Method: r.Method, URL: url, Header: header, Body: body}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(svc.Manifest.Limits.TimeoutMS)*time.Millisecond)
+	defer cancel()
+	err := svc.Pool.Fetch(ctx, req, w)
+	if err == nil {
+		return w.status
+	}
+	if w.wrote {
+		// Headers are gone; all we can do is cut the response short.
+		g.logFailure(svc, id, err)
+		panic(http.ErrAbortHandler)
+	}
+	var ge *runtime.Error
+	switch {
+	case errors.As(err, &ge):
+		g.logFailure(svc, id, err)
+		return g.fail(w, id, ge.Status(), ge.Message)
+	case errors.Is(err, dispatch.ErrOverloaded), errors.Is(err, dispatch.ErrClosed):
+		w.Header().Set("Retry-After", "1")
+		return g.fail(w, id, http.StatusServiceUnavailable, err.Error())
+	default:
+		g.logFailure(svc, id, err)
+		return g.fail(w, id, http.StatusInternalServerError, "internal error")
+	}
+}
+
+func (g *Gateway) logFailure(svc *dispatch.Service, id string, err error) {
+	if g.Logs != nil {
+		g.Logs.Write(logs.Entry{Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, Level: logs.Error, Message: err.Error()})
+	}
+	if g.Log != nil {
+		g.Log.Warn("invocation failed", "service", svc.Name, "version", svc.Version, "request_id", id, "error", err)
+	}
+}
+
+// fail writes a plain-text error naming the request id.
+func (g *Gateway) fail(w http.ResponseWriter, id string, status int, msg string) int {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "%d %s: %s (request id %s)\n", status, http.StatusText(status), firstLine(msg), id)
+	return status
+}
+
+func firstLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// requestURL is the absolute URL the client asked for.
+func requestURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+func newRequestID() string {
+	var b [8]byte
+	v := rand.Uint64()
+	for i := range b {
+		b[i] = byte(v >> (8 * i))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// trackingWriter remembers whether the response has started.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote  bool
+	status int
+}
+
+func (t *trackingWriter) WriteHeader(code int) {
+	if !t.wrote {
+		t.wrote, t.status = true, code
+	}
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *trackingWriter) Write(b []byte) (int, error) {
+	if !t.wrote {
+		t.wrote, t.status = true, http.StatusOK
+	}
+	return t.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming responses reach the client as they are written.
+func (t *trackingWriter) Flush() {
+	if f, ok := t.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }

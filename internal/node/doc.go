@@ -1,0 +1,6 @@
+// Package node owns one running wisp node: it opens the store, watches the
+// registry and keeps the active version of every service loaded (with its
+// instance pool), swaps the route table atomically on every change, serves
+// the gateway and the admin API, and implements the admin operations
+// (deploy, rollback, remove, invoke) on top of the registry.
+package node

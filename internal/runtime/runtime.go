@@ -1,0 +1,107 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/manifest"
+)
+
+// Request is an HTTP request handed to a guest. The body has been read in
+// full (bounded by the gateway) before an instance is taken.
+type Request struct {
+	ID     string // request id, shown in logs and error responses
+	Method string
+	URL    string // absolute URL as the client sent it, no prefix stripped
+	Header http.Header
+	Body   []byte
+}
+
+// Instance is one sandboxed, running copy of a version. It handles one
+// invocation at a time; the pool guarantees that.
+type Instance interface {
+	// Fetch handles an HTTP request and writes the response to w. An error
+	// returned before anything was written leaves the response to the
+	// caller; errors are *Error when the guest is at fault.
+	Fetch(ctx context.Context, req *Request, w http.ResponseWriter) error
+	// Close releases the instance. It is never called during Fetch.
+	Close()
+}
+
+// Module is a version's code, loaded and ready to instantiate.
+type Module interface {
+	NewInstance(ctx context.Context) (Instance, error)
+	Close()
+}
+
+// Spec is what an engine needs to load a version.
+type Spec struct {
+	Service  string
+	Version  string
+	Manifest *manifest.Manifest
+	Code     []byte
+	Logs     logs.Sink
+}
+
+// Engine loads code of one kind ("js", "wasm").
+type Engine interface {
+	Load(ctx context.Context, spec Spec) (Module, error)
+}
+
+// ErrorKind classifies guest failures.
+type ErrorKind int
+
+// Kinds of guest failure.
+const (
+	// Exception: the handler threw or rejected. The instance stays usable.
+	Exception ErrorKind = iota
+	// BadResponse: the handler returned something that is not a Response.
+	BadResponse
+	// Timeout: the invocation overran its deadline and was interrupted.
+	Timeout
+	// Crash: the guest trapped, exhausted a limit or broke its sandbox's
+	// invariants; its state cannot be trusted.
+	Crash
+)
+
+// Error is a failure of guest code.
+type Error struct {
+	Kind    ErrorKind
+	Message string
+	Stack   string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Discard reports whether the instance that returned e must be thrown away.
+func (e *Error) Discard() bool { return e.Kind == Timeout || e.Kind == Crash }
+
+// Status is the HTTP status a caller gets for e.
+func (e *Error) Status() int {
+	if e.Kind == Timeout {
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// Errorf makes an *Error.
+func Errorf(kind ErrorKind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// MustDiscard reports whether err means the instance must not be reused.
+// Errors that are not *Error (host failures) discard too: we cannot know
+// what state the guest was left in.
+func MustDiscard(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ge *Error
+	if errors.As(err, &ge) {
+		return ge.Discard()
+	}
+	return true
+}
