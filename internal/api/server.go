@@ -149,8 +149,9 @@ func (h *Handler) listVersions(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deploy takes multipart/form-data with a "manifest" file part (its file
-// name is used in errors) and a "code" file part.
+// deploy takes multipart/form-data with a "manifest" file part, a "code"
+// file part and optionally a "manifest_path" field naming the manifest in
+// errors.
 func (h *Handler) deploy(w http.ResponseWriter, r *http.Request) error {
 	name, err := serviceName(r)
 	if err != nil {
@@ -195,11 +196,18 @@ func readDeploy(w http.ResponseWriter, r *http.Request) (*DeployRequest, error) 
 		}
 		switch p.FormName() {
 		case "manifest":
-			req.Manifest, req.ManifestPath, haveManifest = data, p.FileName(), true
+			req.Manifest, haveManifest = data, true
+			if req.ManifestPath == "" {
+				req.ManifestPath = p.FileName()
+			}
 		case "code":
 			req.Code, haveCode = data, true
+		case "manifest_path":
+			// The file part's name loses its folders (multipart keeps the
+			// base name only); this field keeps the path for error messages.
+			req.ManifestPath = string(data)
 		default:
-			return nil, BadRequest(fmt.Sprintf("unexpected part %q in deploy (want \"manifest\" and \"code\")", p.FormName()))
+			return nil, BadRequest(fmt.Sprintf("unexpected part %q in deploy (want \"manifest\", \"code\" and \"manifest_path\")", p.FormName()))
 		}
 	}
 	if !haveManifest || !haveCode {

@@ -114,6 +114,9 @@ func (c *Client) Deploy(ctx context.Context, name, manifestPath string, manifest
 			return nil, fmt.Errorf("encode deploy: %w", err)
 		}
 	}
+	if err := mw.WriteField("manifest_path", manifestPath); err != nil {
+		return nil, fmt.Errorf("encode deploy: %w", err)
+	}
 	if err := mw.Close(); err != nil {
 		return nil, fmt.Errorf("encode deploy: %w", err)
 	}

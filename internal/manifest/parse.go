@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -51,14 +52,8 @@ func Parse(file string, data []byte) (*Manifest, error) {
 	if err != nil {
 		return nil, &Error{File: file, Problems: []Problem{decodeProblem(err)}}
 	}
-	var probs []Problem
-	for _, k := range md.Undecoded() {
-		if len(k) > 1 && k[0] == "vars" {
-			continue // [vars] takes any table; the decoder still reports nested keys
-		}
-		probs = append(probs, unknownKey(k))
-	}
-	probs = append(probs, validate(&m)...)
+	probs := unknownKeys(md.Undecoded())
+	probs = append(probs, validate(&m, md.IsDefined)...)
 	if len(probs) > 0 {
 		return nil, &Error{File: file, Problems: probs}
 	}
@@ -68,41 +63,83 @@ func Parse(file string, data []byte) (*Manifest, error) {
 	return &m, nil
 }
 
-func unknownKey(k toml.Key) Problem {
-	return Problem{Key: k.String(), Msg: "unknown key"}
+// unknownKeys reports each key the schema does not know, once: the keys
+// inside an unknown table are not reported again.
+func unknownKeys(keys []toml.Key) []Problem {
+	var probs []Problem
+	var reported []toml.Key
+next:
+	for _, k := range keys {
+		if len(k) > 1 && k[0] == "vars" {
+			continue // [vars] takes any table; the decoder still reports nested keys
+		}
+		for _, r := range reported {
+			if len(k) > len(r) && slices.Equal(k[:len(r)], r) {
+				continue next
+			}
+		}
+		reported = append(reported, k)
+		probs = append(probs, Problem{Key: k.String(), Msg: "unknown key"})
+	}
+	return probs
 }
 
-var typeErrRe = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): incompatible types: TOML value has type (\S+); destination has type (\S+)$`)
+var (
+	// The decoder's type errors are plain strings:
+	//   toml: line 3 (last key "limits.memory_mb"): incompatible types: ...
+	// with "line N " left out when it does not know the line.
+	decodeErrRe    = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key ("(?:[^"\\]|\\.)*")\): (.*)$`)
+	typeErrRe      = regexp.MustCompile(`^incompatible types: TOML value has type (\S+); destination has type (.+)$`)
+	tableErrRe     = regexp.MustCompile(`^type mismatch for \S+: expected table but found (\S+)$`)
+	duplicateKeyRe = regexp.MustCompile(`^Key '(.*)' has already been defined\.$`)
+)
 
 // decodeProblem turns the TOML decoder's error into a Problem with a line,
 // a key and a sentence a user can act on.
 func decodeProblem(err error) Problem {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
+		if m := duplicateKeyRe.FindStringSubmatch(pe.Message); m != nil {
+			return Problem{Key: m[1], Line: pe.Position.Line, Msg: "is defined more than once"}
+		}
 		return Problem{Key: pe.LastKey, Line: pe.Position.Line, Msg: "invalid TOML: " + pe.Message}
 	}
-	if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return Problem{Key: m[2], Line: line, Msg: fmt.Sprintf("expected %s, got %s", typeName(m[4]), typeName(m[3]))}
+	m := decodeErrRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return Problem{Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 	}
-	return Problem{Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+	p := Problem{Msg: m[3]}
+	p.Line, _ = strconv.Atoi(m[1])
+	if key, uerr := strconv.Unquote(m[2]); uerr == nil {
+		p.Key = key
+	}
+	if t := typeErrRe.FindStringSubmatch(m[3]); t != nil {
+		p.Msg = fmt.Sprintf("expected %s, got %s", typeName(t[2]), typeName(t[1]))
+	} else if t := tableErrRe.FindStringSubmatch(m[3]); t != nil {
+		p.Msg = fmt.Sprintf("expected a table, got %s", typeName(t[1]))
+	}
+	return p
 }
 
+// typeName names a Go type from a decoder error (the TOML value's type, or
+// the destination's kind) the way the manifest reference does.
 func typeName(t string) string {
 	switch t {
-	case "int64", "integer", "int":
+	case "int64", "integer":
 		return "an integer"
 	case "float64", "float":
-		return "a number"
+		return "a float"
 	case "string":
 		return "a string"
-	case "bool":
+	case "bool", "boolean":
 		return "a boolean"
-	case "slice", "[]interface", "[]interface {}":
+	case "slice", "[]any":
 		return "an array"
-	case "map", "struct", "map[string]interface", "map[string]interface {}":
+	case "[]map[string]any":
+		return "an array of tables"
+	case "map", "map[string]any":
 		return "a table"
-	case "time.Time", "toml.LocalDate", "toml.LocalDateTime", "toml.LocalTime":
+	case "time.Time":
 		return "a date/time"
 	}
 	return t

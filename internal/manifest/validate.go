@@ -1,8 +1,10 @@
 package manifest
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"path"
 	"regexp"
 	"slices"
@@ -32,20 +34,31 @@ const (
 	MaxBatchTimeout  = 60
 	MaxRetriesCap    = 100
 	MaxRetryDelaySec = 12 * 60 * 60
+	MaxDeliveryDelay = 12 * 60 * 60
 )
 
 // ValidName reports whether s is a valid service name: lowercase letters,
 // digits and hyphens, starting with a letter, at most 63 characters.
 func ValidName(s string) bool { return nameRe.MatchString(s) }
 
-type checker struct{ probs []Problem }
+type checker struct {
+	probs []Problem
+	// defined reports whether the manifest sets a key (given as its path),
+	// so that an explicit zero can be told from a missing key.
+	defined func(key ...string) bool
+}
 
 func (c *checker) add(key, format string, args ...any) {
 	c.probs = append(c.probs, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
-func validate(m *Manifest) []Problem {
-	c := &checker{}
+// validate checks a decoded manifest. defined, when not nil, reports
+// whether the manifest sets a key; without it a zero limit counts as unset.
+func validate(m *Manifest, defined func(key ...string) bool) []Problem {
+	if defined == nil {
+		defined = func(...string) bool { return false }
+	}
+	c := &checker{defined: defined}
 	switch {
 	case m.Name == "":
 		c.add("name", "is required")
@@ -58,9 +71,9 @@ func validate(m *Manifest) []Problem {
 	case m.Main != "" && m.Wasm != "":
 		c.add("wasm", "\"main\" and \"wasm\" are exclusive; a service is either JavaScript or WebAssembly")
 	case m.Main != "":
-		c.relPath("main", m.Main)
+		c.relFile("main", m.Main)
 	default:
-		c.relPath("wasm", m.Wasm)
+		c.relFile("wasm", m.Wasm)
 		if !strings.HasSuffix(m.Wasm, ".wasm") {
 			c.add("wasm", "%q must name a .wasm file", m.Wasm)
 		}
@@ -99,13 +112,29 @@ func validate(m *Manifest) []Problem {
 	return c.probs
 }
 
+// relPath checks that p names something inside the service folder.
+// Backslashes count as separators, so a manifest written on Windows is
+// judged the same.
 func (c *checker) relPath(key, p string) {
+	slashed := strings.ReplaceAll(p, "\\", "/")
+	clean := path.Clean(slashed)
 	switch {
-	case path.IsAbs(p) || strings.HasPrefix(p, "\\") || (len(p) > 1 && p[1] == ':'):
+	case strings.ContainsRune(p, 0):
+		c.add(key, "%q contains a NUL byte", p)
+	case path.IsAbs(slashed) || (len(p) > 1 && p[1] == ':'):
 		c.add(key, "%q must be a path relative to the service folder", p)
-	case p == ".." || strings.HasPrefix(path.Clean(p), "../"):
+	case clean == ".." || strings.HasPrefix(clean, "../"):
 		c.add(key, "%q points outside the service folder", p)
 	}
+}
+
+// relFile is relPath for a key that names a file, not a folder.
+func (c *checker) relFile(key, p string) {
+	if clean := path.Clean(strings.ReplaceAll(p, "\\", "/")); clean == "." || strings.HasSuffix(p, "/") {
+		c.add(key, "%q must name a file", p)
+		return
+	}
+	c.relPath(key, p)
 }
 
 func (c *checker) routes(rs []string) {
@@ -143,8 +172,8 @@ func (c *checker) vars(vars map[string]any, names map[string]string) {
 			c.add(key, "%v", err)
 			continue
 		}
-		if s, ok := vars[k].(string); ok && len(s) > MaxVarBytes {
-			c.add(key, "is %d bytes; a var may be at most %d bytes", len(s), MaxVarBytes)
+		if n := varSize(vars[k]); n > MaxVarBytes {
+			c.add(key, "is %d bytes; a var may be at most %d bytes", n, MaxVarBytes)
 		}
 	}
 }
@@ -155,7 +184,11 @@ func checkVarValue(v any) error {
 		if !utf8.ValidString(v) {
 			return fmt.Errorf("is not valid UTF-8")
 		}
-	case int64, float64, bool:
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%v is not a finite number", v)
+		}
+	case int64, bool:
 	case []any:
 		for _, e := range v {
 			if err := checkVarValue(e); err != nil {
@@ -180,6 +213,19 @@ func checkVarValue(v any) error {
 		return fmt.Errorf("unsupported value of type %T", v)
 	}
 	return nil
+}
+
+// varSize is the size of a var as the code receives it: a string's bytes,
+// or the length of any other value's JSON encoding.
+func varSize(v any) int {
+	if s, ok := v.(string); ok {
+		return len(s)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0 // checkVarValue has refused what JSON cannot encode
+	}
+	return len(b)
 }
 
 // bindings checks every [[...]] table that hands env.NAME to the code:
@@ -231,9 +277,7 @@ func (c *checker) bindings(m *Manifest, names map[string]string) {
 		key := fmt.Sprintf("queues.producers[%d]", i)
 		claim(key, p.Binding)
 		c.queueName(key+".queue", p.Queue)
-		if p.DeliveryDelay < 0 || p.DeliveryDelay > 43200 {
-			c.add(key+".delivery_delay", "must be between 0 and 43200 seconds, got %d", p.DeliveryDelay)
-		}
+		c.between(key+".delivery_delay", p.DeliveryDelay, 0, MaxDeliveryDelay)
 	}
 }
 
@@ -253,8 +297,9 @@ func (c *checker) queues(q *Queues) {
 		c.queueName(key+".queue", qc.Queue)
 		if j, dup := seen[qc.Queue]; dup && qc.Queue != "" {
 			c.add(key+".queue", "%q is already consumed by queues.consumers[%d]", qc.Queue, j)
+		} else {
+			seen[qc.Queue] = i
 		}
-		seen[qc.Queue] = i
 		c.between(key+".max_batch_size", qc.MaxBatchSize, 0, MaxBatchSizeCap)
 		c.between(key+".max_batch_timeout", qc.MaxBatchTimeout, 0, MaxBatchTimeout)
 		if qc.MaxRetries != nil {
@@ -277,18 +322,21 @@ func (c *checker) between(key string, v, lo, hi int) {
 	}
 }
 
+// limits checks [limits]. A key left out gets its default later; a key set
+// to zero is out of range like any other bad value.
 func (c *checker) limits(l *Limits) {
-	if l.MemoryMB != 0 {
+	set := func(key string, v int) bool { return v != 0 || c.defined("limits", key) }
+	if set("memory_mb", l.MemoryMB) {
 		c.between("limits.memory_mb", l.MemoryMB, MinMemoryMB, MaxMemoryMB)
 	}
-	if l.TimeoutMS != 0 {
+	if set("timeout_ms", l.TimeoutMS) {
 		c.between("limits.timeout_ms", l.TimeoutMS, 1, MaxTimeoutMS)
 	}
 	c.between("limits.min_instances", l.MinInstances, 0, MaxInstancesCap)
-	if l.MaxInstances != 0 {
+	if set("max_instances", l.MaxInstances) {
 		c.between("limits.max_instances", l.MaxInstances, 1, MaxInstancesCap)
-		if l.MinInstances > l.MaxInstances {
-			c.add("limits.min_instances", "(%d) must not exceed limits.max_instances (%d)", l.MinInstances, l.MaxInstances)
+		if l.MaxInstances >= 1 && l.MinInstances > l.MaxInstances {
+			c.add("limits.min_instances", "%d is more than limits.max_instances (%d)", l.MinInstances, l.MaxInstances)
 		}
 	}
 }

@@ -80,7 +80,10 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 		return nil, err
 	}
 	l := v.Manifest.Limits
-	pool := dispatch.NewPool(mod, dispatch.PoolConfig{Min: l.MinInstances, Max: l.MaxInstances}, n.log.With("service", v.Service, "version", v.ID))
+	// Waiting costs a goroutine and a read body, not an instance: let bursts
+	// queue (bounded by each request's deadline) rather than fail.
+	queue := max(256, 16*l.MaxInstances)
+	pool := dispatch.NewPool(mod, dispatch.PoolConfig{Min: l.MinInstances, Max: l.MaxInstances, MaxQueue: queue}, n.log.With("service", v.Service, "version", v.ID))
 	if prewarm || l.MinInstances > 0 {
 		pctx, cancel := context.WithTimeout(ctx, instantiateTimeout)
 		err := pool.Prewarm(pctx, 1)

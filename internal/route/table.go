@@ -3,6 +3,7 @@ package route
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -46,10 +47,12 @@ type rules[T any] struct {
 }
 
 // Build makes a table of entries, or returns a *CollisionError for the
-// first two entries with the same route.
+// first two entries with the same route. The table keeps its own copy of
+// entries, so changing the slice afterwards does not change the table.
 func Build[T any](entries []Entry[T]) (*Table[T], error) {
 	t := &Table[T]{exactHosts: map[string]*rules[T]{}}
 	wild := map[string]*rules[T]{}
+	entries = slices.Clone(entries)
 	for i := range entries {
 		e := &entries[i]
 		var r *rules[T]
@@ -101,14 +104,21 @@ func newRules[T any]() *rules[T] {
 func (t *Table[T]) Len() int { return t.size }
 
 // Match finds the most specific route for a request's Host header and
-// escaped path. A route on the exact host beats one on a wildcard host,
-// which beats one on any host; on the same host, an exact path beats a
-// prefix, and a longer prefix beats a shorter one.
+// escaped path. A route on the exact host beats one on a wildcard host
+// (the longest wildcard suffix first), which beats one on any host; on the
+// same host, an exact path beats a prefix, and a longer prefix beats a
+// shorter one. A host whose routes all miss the path falls through to the
+// next, less specific host. The path is cleaned with CleanPath first; a
+// path that does not start with "/" (such as the "*" of "OPTIONS *")
+// matches nothing.
 func (t *Table[T]) Match(host, path string) (*Entry[T], bool) {
 	if t == nil || t.size == 0 {
 		return nil, false
 	}
 	path = CleanPath(path)
+	if path[0] != '/' {
+		return nil, false
+	}
 	host = hostname(host)
 	if r := t.exactHosts[host]; r != nil {
 		if e := r.match(path); e != nil {
@@ -149,7 +159,8 @@ func (r *rules[T]) match(path string) *Entry[T] {
 	}
 }
 
-// hostname lowercases a Host header and drops its port.
+// hostname lowercases a Host header and drops its port and the trailing
+// dot of a fully qualified name.
 func hostname(h string) string {
 	if h == "" {
 		return h
@@ -157,6 +168,7 @@ func hostname(h string) string {
 	if host, _, err := net.SplitHostPort(h); err == nil {
 		h = host
 	}
+	h = strings.TrimSuffix(h, ".")
 	for i := 0; i < len(h); i++ {
 		if c := h[i]; c >= 'A' && c <= 'Z' {
 			return strings.ToLower(h)
@@ -166,8 +178,10 @@ func hostname(h string) string {
 }
 
 // CleanPath removes "." and ".." segments (also percent-encoded ones) the
-// way a WHATWG URL parser does, so routing sees the path the worker sees.
-// Paths without dots are returned as they are, without allocating.
+// way a WHATWG URL parser does, so routing sees the path the worker sees;
+// ".." never climbs above the root. The empty path becomes "/". Paths
+// without dot segments are returned as they are, without allocating; a
+// path with dot segments that lacks its leading "/" gets one.
 func CleanPath(p string) string {
 	if p == "" {
 		return "/"
@@ -175,16 +189,22 @@ func CleanPath(p string) string {
 	if !strings.Contains(p, ".") && !strings.Contains(p, "%2") {
 		return p
 	}
+	if !hasDotSegment(p) {
+		return p
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
 	segs := strings.Split(p, "/")
 	out := make([]string, 0, len(segs))
 	for i, s := range segs {
 		last := i == len(segs)-1
-		switch strings.ToLower(s) {
-		case ".", "%2e":
+		switch dotSegment(s) {
+		case 1:
 			if last {
 				out = append(out, "")
 			}
-		case "..", ".%2e", "%2e.", "%2e%2e":
+		case 2:
 			if len(out) > 1 {
 				out = out[:len(out)-1]
 			}
@@ -195,9 +215,16 @@ func CleanPath(p string) string {
 			out = append(out, s)
 		}
 	}
-	r := strings.Join(out, "/")
-	if r == "" || r[0] != '/' {
-		r = "/" + r
+	return strings.Join(out, "/")
+}
+
+func hasDotSegment(p string) bool {
+	for len(p) > 0 {
+		seg, rest, _ := strings.Cut(p, "/")
+		if dotSegment(seg) != 0 {
+			return true
+		}
+		p = rest
 	}
-	return r
+	return false
 }
