@@ -75,7 +75,11 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 	if !ok {
 		return nil, fmt.Errorf("no runtime for %q services on this node", v.Kind)
 	}
-	mod, err := eng.Load(ctx, runtime.Spec{Service: v.Service, Version: v.ID, Manifest: v.Manifest, Code: code, Logs: n.logs})
+	env, err := n.bindings(v.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := eng.Load(ctx, runtime.Spec{Service: v.Service, Version: v.ID, Manifest: v.Manifest, Code: code, Env: env, Logs: n.logs})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/wisp-run/wisp/internal/binding"
 	"github.com/wisp-run/wisp/internal/logs"
 	"github.com/wisp-run/wisp/internal/manifest"
 )
@@ -43,6 +44,7 @@ type Spec struct {
 	Version  string
 	Manifest *manifest.Manifest
 	Code     []byte
+	Env      *binding.Env // what the code can reach; never nil
 	Logs     logs.Sink
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/wisp-run/wisp/internal/binding"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -71,6 +72,9 @@ var _ runtime.Engine = (*Engine)(nil)
 func (Engine) Load(_ context.Context, spec runtime.Spec) (runtime.Module, error) {
 	if _, err := prelude(); err != nil {
 		return nil, fmt.Errorf("compile prelude: %w", err)
+	}
+	if spec.Env == nil {
+		spec.Env = &binding.Env{Vars: spec.Manifest.Vars}
 	}
 	prog, err := goja.Compile(spec.Service+".js", string(spec.Code), false)
 	if err != nil {

@@ -104,11 +104,11 @@ func (in *instance) loadError(doing string, err error, ctx context.Context) erro
 	return fmt.Errorf("%s: %w", doing, ge)
 }
 
-// buildEnv makes the env object: [vars] as JS values.
+// buildEnv makes the env object: [vars] as JS values, then the bindings.
 func (in *instance) buildEnv() (*goja.Object, error) {
 	env := in.vm.NewObject()
 	parse, _ := goja.AssertFunction(in.vm.Get("JSON").ToObject(in.vm).Get("parse"))
-	for name, v := range in.mod.spec.Manifest.Vars {
+	for name, v := range in.mod.spec.Env.Vars {
 		if s, ok := v.(string); ok {
 			_ = env.Set(name, s)
 			continue
@@ -122,6 +122,9 @@ func (in *instance) buildEnv() (*goja.Object, error) {
 			return nil, fmt.Errorf("decode var %s: %w", name, err)
 		}
 		_ = env.Set(name, jv)
+	}
+	if err := in.addBindings(env); err != nil {
+		return nil, err
 	}
 	return env, nil
 }

@@ -1,0 +1,145 @@
+package binding
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Env is everything one version's code can reach, keyed by binding name.
+// A nil map means none of that kind. Runtimes expose each entry to guest
+// code: in JS as env.NAME with the Cloudflare Workers signatures, in wasm
+// through the wisp ABI.
+type Env struct {
+	Vars     map[string]any    // [vars], as decoded from TOML
+	Secrets  map[string]string // decrypted secrets, never logged
+	KV       map[string]KV
+	Buckets  map[string]Bucket
+	Services map[string]Service
+	Queues   map[string]Producer
+	// Fetch performs outbound HTTP for the service, enforcing its
+	// [outbound] allowed_hosts; nil refuses every outbound request.
+	Fetch Fetcher
+}
+
+// KV is one KV namespace (Workers KV semantics).
+type KV interface {
+	// Get returns the entry, or nil (and no error) when the key is absent
+	// or expired.
+	Get(ctx context.Context, key string) (*KVEntry, error)
+	Put(ctx context.Context, key string, value []byte, opts KVPutOptions) error
+	Delete(ctx context.Context, key string) error
+	List(ctx context.Context, opts KVListOptions) (*KVList, error)
+}
+
+// KVEntry is a stored value with its metadata.
+type KVEntry struct {
+	Value      []byte
+	Metadata   json.RawMessage // nil when none
+	Expiration int64           // unix seconds; 0 when it does not expire
+}
+
+// KVPutOptions are put()'s options.
+type KVPutOptions struct {
+	Expiration    int64 // absolute, unix seconds
+	ExpirationTTL int64 // seconds from now
+	Metadata      json.RawMessage
+}
+
+// KVListOptions are list()'s options.
+type KVListOptions struct {
+	Prefix string
+	Limit  int // 1..1000; 0 means 1000
+	Cursor string
+}
+
+// KVList is one page of keys, in UTF-8 byte order.
+type KVList struct {
+	Keys     []KVKey
+	Complete bool
+	Cursor   string // for the next page when !Complete
+}
+
+// KVKey is one listed key.
+type KVKey struct {
+	Name       string
+	Expiration int64
+	Metadata   json.RawMessage
+}
+
+// Bucket is one object storage bucket (R2 semantics).
+type Bucket interface {
+	Put(ctx context.Context, key string, body io.Reader, opts ObjectPutOptions) (*ObjectInfo, error)
+	// Get returns the object (its Body must be closed), or nil when absent.
+	Get(ctx context.Context, key string, opts ObjectGetOptions) (*Object, error)
+	// Head returns the object's info, or nil when absent.
+	Head(ctx context.Context, key string) (*ObjectInfo, error)
+	Delete(ctx context.Context, keys ...string) error
+	List(ctx context.Context, opts ObjectListOptions) (*ObjectList, error)
+}
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Key            string
+	Size           int64
+	ETag           string
+	Uploaded       time.Time
+	ContentType    string
+	CustomMetadata map[string]string
+}
+
+// Object is an object's info and a stream of its body.
+type Object struct {
+	ObjectInfo
+	Body io.ReadCloser
+}
+
+// ObjectPutOptions are put()'s options.
+type ObjectPutOptions struct {
+	ContentType    string
+	CustomMetadata map[string]string
+}
+
+// ObjectGetOptions are get()'s options.
+type ObjectGetOptions struct {
+	RangeOffset, RangeLength int64 // a byte range; RangeLength 0 means to the end
+}
+
+// ObjectListOptions are list()'s options.
+type ObjectListOptions struct {
+	Prefix, Cursor, Delimiter string
+	Limit                     int
+}
+
+// ObjectList is one page of objects.
+type ObjectList struct {
+	Objects           []ObjectInfo
+	DelimitedPrefixes []string
+	Truncated         bool
+	Cursor            string
+}
+
+// Service calls another service in-process, through its own pool and
+// limits. The callee sees an ordinary request.
+type Service interface {
+	Fetch(ctx context.Context, req *http.Request) (*http.Response, error)
+}
+
+// Producer sends messages to a queue.
+type Producer interface {
+	Send(ctx context.Context, msgs []Message) error
+}
+
+// Message is one queue message as produced.
+type Message struct {
+	Body         []byte
+	ContentType  string // "json", "text", "bytes" or "v8" (Workers content types)
+	DelaySeconds int
+}
+
+// Fetcher performs outbound HTTP requests under the service's policy.
+type Fetcher interface {
+	Do(ctx context.Context, req *http.Request) (*http.Response, error)
+}
