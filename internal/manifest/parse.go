@@ -24,6 +24,8 @@ type Error struct {
 	Problems []Problem
 }
 
+// Error gives one line per problem: "file:line: key: problem", leaving out
+// the line when it is not known and the key when the problem is the file's.
 func (e *Error) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
@@ -53,6 +55,11 @@ func Parse(file string, data []byte) (*Manifest, error) {
 		return nil, &Error{File: file, Problems: []Problem{decodeProblem(err)}}
 	}
 	probs := unknownKeys(md.Undecoded())
+	if md.IsDefined("vars") && m.Vars == nil {
+		// The decoder leaves a map alone, without an error, when the TOML
+		// value is not a table.
+		probs = append(probs, Problem{Key: "vars", Msg: "expected a table, got " + tomlTypeName(md.Type("vars"))})
+	}
 	probs = append(probs, validate(&m, md.IsDefined)...)
 	if len(probs) > 0 {
 		return nil, &Error{File: file, Problems: probs}
@@ -143,6 +150,27 @@ func typeName(t string) string {
 		return "a date/time"
 	}
 	return t
+}
+
+// tomlTypeName names a type from toml.MetaData.Type.
+func tomlTypeName(t string) string {
+	switch t {
+	case "Integer":
+		return "an integer"
+	case "Float":
+		return "a float"
+	case "String":
+		return "a string"
+	case "Bool":
+		return "a boolean"
+	case "Array":
+		return "an array"
+	case "ArrayHash":
+		return "an array of tables"
+	case "Datetime":
+		return "a date/time"
+	}
+	return "a " + strings.ToLower(t)
 }
 
 func applyDefaults(m *Manifest) {

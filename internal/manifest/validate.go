@@ -101,7 +101,7 @@ func validate(m *Manifest, defined func(key ...string) bool) []Problem {
 		if strings.TrimSpace(cr) == "" {
 			c.add(fmt.Sprintf("triggers.crons[%d]", i), "is empty")
 		} else if n := len(strings.Fields(cr)); n != 5 {
-			c.add(fmt.Sprintf("triggers.crons[%d]", i), "%q has %d fields; a cron expression has 5 (minute hour day month weekday)", cr, n)
+			c.add(fmt.Sprintf("triggers.crons[%d]", i), "%q has %d field%s; a cron expression has 5 (minute hour day month weekday)", cr, n, plural(n))
 		}
 	}
 	for i, h := range m.Outbound.AllowedHosts {
@@ -339,6 +339,13 @@ func (c *checker) limits(l *Limits) {
 			c.add("limits.min_instances", "%d is more than limits.max_instances (%d)", l.MinInstances, l.MaxInstances)
 		}
 	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }

@@ -10,17 +10,19 @@ import (
 
 // Entry binds a pattern to a value (a service, in wisp).
 type Entry[T any] struct {
-	Pattern Pattern
-	Owner   string // the service that declared it, named in collision errors
+	Pattern Pattern // as Parse returns it (lowercase host, checked path)
+	Owner   string  // the service that declared it, named in collision errors
 	Value   T
 }
 
 // CollisionError says two owners declared the same route.
 type CollisionError struct {
-	Route        string
-	Owner, Other string
+	Route string // the route in its canonical spelling
+	Owner string // the service declaring it now
+	Other string // the service that already holds it
 }
 
+// Error names the route and both services.
 func (e *CollisionError) Error() string {
 	if e.Owner == e.Other {
 		return fmt.Sprintf("route %q is declared twice by service %q", e.Route, e.Owner)
@@ -108,17 +110,17 @@ func (t *Table[T]) Len() int { return t.size }
 // (the longest wildcard suffix first), which beats one on any host; on the
 // same host, an exact path beats a prefix, and a longer prefix beats a
 // shorter one. A host whose routes all miss the path falls through to the
-// next, less specific host. The path is cleaned with CleanPath first; a
-// path that does not start with "/" (such as the "*" of "OPTIONS *")
-// matches nothing.
+// next, less specific host. A path that does not start with "/" (such as
+// the "*" of "GET *") matches nothing; any other is cleaned with CleanPath
+// first, and "" is "/".
 func (t *Table[T]) Match(host, path string) (*Entry[T], bool) {
 	if t == nil || t.size == 0 {
 		return nil, false
 	}
-	path = CleanPath(path)
-	if path[0] != '/' {
+	if path != "" && path[0] != '/' {
 		return nil, false
 	}
+	path = CleanPath(path)
 	host = hostname(host)
 	if r := t.exactHosts[host]; r != nil {
 		if e := r.match(path); e != nil {
