@@ -38,6 +38,7 @@ type Pool struct {
 	cfg  PoolConfig
 	log  *slog.Logger
 	slot chan struct{}
+	done chan struct{} // closed by Close: wakes callers waiting for a slot
 
 	mu     sync.Mutex
 	idle   []runtime.Instance // LIFO: the warmest instance first
@@ -62,7 +63,7 @@ func NewPool(mod runtime.Module, cfg PoolConfig, log *slog.Logger) *Pool {
 	if cfg.MaxQueue == 0 {
 		cfg.MaxQueue = 4 * cfg.Max
 	}
-	p := &Pool{mod: mod, cfg: cfg, log: log, slot: make(chan struct{}, cfg.Max)}
+	p := &Pool{mod: mod, cfg: cfg, log: log, slot: make(chan struct{}, cfg.Max), done: make(chan struct{})}
 	for range cfg.Max {
 		p.slot <- struct{}{}
 	}
@@ -102,6 +103,11 @@ func (p *Pool) Prewarm(ctx context.Context, n int) error {
 // acquire takes a slot, then an idle instance or a new one.
 func (p *Pool) acquire(ctx context.Context) (runtime.Instance, error) {
 	select {
+	case <-p.done:
+		return nil, ErrClosed // even when every slot is busy
+	default:
+	}
+	select {
 	case <-p.slot:
 	default:
 		if p.waiting.Add(1) > int64(p.cfg.MaxQueue) {
@@ -112,11 +118,21 @@ func (p *Pool) acquire(ctx context.Context) (runtime.Instance, error) {
 		select {
 		case <-p.slot:
 			p.waiting.Add(-1)
+		case <-p.done:
+			p.waiting.Add(-1)
+			return nil, ErrClosed
 		case <-ctx.Done():
 			p.waiting.Add(-1)
 			p.stats.Rejected.Add(1)
 			return nil, fmt.Errorf("%w: no instance became free before the deadline", ErrOverloaded)
 		}
+	}
+	if ctx.Err() != nil {
+		// The caller is gone or out of time: running the guest now would
+		// only interrupt it at once and throw a good instance away.
+		p.slot <- struct{}{}
+		p.stats.Rejected.Add(1)
+		return nil, fmt.Errorf("%w: the request ended before an instance could run it", ErrOverloaded)
 	}
 	p.mu.Lock()
 	if p.closed {
@@ -168,15 +184,25 @@ func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseW
 	if err != nil {
 		return err
 	}
+	// Until Fetch returns the instance counts as broken, so that a panic
+	// (net/http recovers it) throws it away and frees its slot.
+	broken := true
+	defer func() { p.release(inst, broken) }()
 	err = inst.Fetch(ctx, req, w)
-	p.release(inst, runtime.MustDiscard(err))
+	broken = runtime.MustDiscard(err)
 	return err
 }
 
 // Close stops idle instances and makes busy ones close when they finish.
+// Callers waiting for an instance, and later ones, get ErrClosed.
 func (p *Pool) Close() {
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
 	p.closed = true
+	close(p.done)
 	idle := p.idle
 	p.idle = nil
 	p.total -= len(idle)

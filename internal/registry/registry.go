@@ -240,107 +240,171 @@ func (r *Registry) keys(ctx context.Context, filter string) ([]string, error) {
 // returns the KV revision of the updated service record. A route already
 // claimed by another service makes it fail with a *route.CollisionError
 // and change nothing.
+//
+// Route claims and the service record are separate keys, so a claim can
+// only be released when no service record can come to list it. The rules
+// that make this safe, also with concurrent deploys of the same service:
+//   - an activation writes every claim it relies on (creating it, or
+//     rewriting its own), after reading the service record it will
+//     compare-and-set; so the claim's revision is newer than that record;
+//   - a claim is deleted only with a compare-and-set on a revision older
+//     than a record (the latest, or its deletion) that does not list the
+//     route, or on the revision the failing activation itself created
+//     and nobody has written since.
+//
+// Either way an activation that relies on the claim has written it after
+// the deleter's revision, so the delete fails, or the delete comes first
+// and that activation's write of the claim fails and it starts over.
+// KV revisions are sequence numbers of one stream, so revisions of
+// different keys compare.
 func (r *Registry) Activate(ctx context.Context, v *Version) (uint64, error) {
 	routes, err := routeKeys(v.Manifest.Routes)
 	if err != nil {
 		return 0, err
 	}
-	for attempt := 0; ; attempt++ {
-		cur, err := r.Service(ctx, v.Service)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return 0, err
-		}
-		claimed, err := r.claimAll(ctx, v.Service, routes)
-		if err != nil {
-			return 0, err
-		}
-		now := r.now().UTC()
-		next := &Service{Name: v.Service, Active: v.ID, Routes: routes, Created: now, Updated: now}
-		var rev uint64
-		if cur == nil {
-			rev, err = r.kv.Create(ctx, serviceKey(v.Service), mustJSON(next))
-		} else {
-			next.Created = cur.Created
-			rev, err = r.kv.Update(ctx, serviceKey(v.Service), mustJSON(next), cur.Revision)
-		}
-		if err != nil {
-			r.release(ctx, v.Service, claimed)
-			if isConflict(err) && attempt < 8 {
-				continue // a concurrent change to this service; read again
+	// Claims this call created (or took over) and nobody else has written
+	// since, by route: the ones to delete if it fails.
+	mine := map[string]uint64{}
+	for attempt := 1; ; attempt++ {
+		rev, cur, err := r.activateOnce(ctx, v, routes, mine)
+		if err == nil {
+			if cur != nil {
+				r.release(ctx, v.Service, without(cur.Routes, routes), rev)
 			}
-			return 0, fmt.Errorf("activate %s@%s: %w", v.Service, v.ID, err)
+			return rev, nil
 		}
-		if cur != nil {
-			r.release(ctx, v.Service, without(cur.Routes, routes))
+		raced := errors.Is(err, errRaced) || isConflict(err)
+		if raced && attempt < maxAttempts {
+			continue // a concurrent change to this service or a claim: read again
 		}
-		return rev, nil
+		r.abandon(ctx, v.Service, routes, mine)
+		var ce *route.CollisionError
+		switch {
+		case errors.As(err, &ce):
+			return 0, err
+		case raced:
+			return 0, fmt.Errorf("activate %s@%s: the service kept changing concurrently; try again: %w", v.Service, v.ID, err)
+		}
+		return 0, fmt.Errorf("activate %s@%s: %w", v.Service, v.ID, err)
 	}
 }
 
-// claimAll claims each route for svc; it returns the claims it created (so
-// a failed activation can release them) or a collision, having released
-// what it created.
-func (r *Registry) claimAll(ctx context.Context, svc string, routes []string) ([]string, error) {
-	var created []string
-	for _, rt := range routes {
-		made, err := r.claim(ctx, svc, rt)
-		if err != nil {
-			r.release(ctx, svc, created)
-			return nil, err
-		}
-		if made {
-			created = append(created, rt)
+// maxAttempts bounds how often Activate starts over after losing a race.
+const maxAttempts = 8
+
+// errRaced means a route claim changed under a concurrent write.
+var errRaced = errors.New("route claim changed concurrently")
+
+// activateOnce reads the service record, claims routes and writes the new
+// record with a compare-and-set on the one it read, which it returns.
+func (r *Registry) activateOnce(ctx context.Context, v *Version, routes []string, mine map[string]uint64) (uint64, *Service, error) {
+	cur, err := r.Service(ctx, v.Service)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return 0, nil, err
+	}
+	// Claim in one order everywhere: of two deploys wanting the same
+	// routes, one wins them all.
+	for _, rt := range slices.Sorted(slices.Values(routes)) {
+		if err := r.claim(ctx, v.Service, rt, mine); err != nil {
+			return 0, nil, err
 		}
 	}
-	return created, nil
+	now := r.now().UTC()
+	next := &Service{Name: v.Service, Active: v.ID, Routes: routes, Created: now, Updated: now}
+	var rev uint64
+	if cur == nil {
+		rev, err = r.kv.Create(ctx, serviceKey(v.Service), mustJSON(next))
+	} else {
+		next.Created = cur.Created
+		rev, err = r.kv.Update(ctx, serviceKey(v.Service), mustJSON(next), cur.Revision)
+	}
+	return rev, cur, err
 }
 
-func (r *Registry) claim(ctx context.Context, svc, rt string) (bool, error) {
+// claim writes svc's claim on rt: it creates it, rewrites svc's own claim
+// (so its revision and age are fresh), or takes over a stale claim of
+// another service. It records in mine the claims only this activation has
+// written.
+func (r *Registry) claim(ctx context.Context, svc, rt string, mine map[string]uint64) error {
 	key := routeClaimKey(rt)
 	val := mustJSON(routeClaim{Service: svc, Route: rt})
-	_, err := r.kv.Create(ctx, key, val)
-	if err == nil {
-		return true, nil
-	}
-	if !errors.Is(err, jetstream.ErrKeyExists) {
-		return false, fmt.Errorf("claim route %q: %w", rt, err)
-	}
-	e, err := r.kv.Get(ctx, key)
-	if err != nil {
-		return false, fmt.Errorf("read claim of route %q: %w", rt, err)
-	}
-	var c routeClaim
-	if err := json.Unmarshal(e.Value(), &c); err != nil {
-		return false, fmt.Errorf("decode claim of route %q: %w", rt, err)
-	}
-	if c.Service == svc {
-		return false, nil
-	}
-	owner, err := r.Service(ctx, c.Service)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return false, err
-	}
-	stale := (owner == nil || !slices.Contains(owner.Routes, rt)) && r.now().Sub(e.Created()) > staleClaimAge
-	if !stale {
-		return false, &route.CollisionError{Route: rt, Owner: svc, Other: c.Service}
-	}
-	if _, err := r.kv.Update(ctx, key, val, e.Revision()); err != nil {
-		if isConflict(err) {
-			return false, &route.CollisionError{Route: rt, Owner: svc, Other: c.Service}
+	for range maxAttempts {
+		e, err := r.kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			rev, err := r.kv.Create(ctx, key, val)
+			if isConflict(err) {
+				continue // claimed meanwhile: read it
+			}
+			if err != nil {
+				return fmt.Errorf("claim route %q: %w", rt, err)
+			}
+			mine[rt] = rev
+			return nil
 		}
-		return false, fmt.Errorf("take over stale claim of route %q: %w", rt, err)
+		if err != nil {
+			return fmt.Errorf("read claim of route %q: %w", rt, err)
+		}
+		var c routeClaim
+		if err := json.Unmarshal(e.Value(), &c); err != nil {
+			return fmt.Errorf("decode claim of route %q: %w", rt, err)
+		}
+		if c.Service != svc {
+			stale, err := r.stale(ctx, e, c.Service, rt)
+			if err != nil {
+				return err
+			}
+			if !stale {
+				return &route.CollisionError{Route: rt, Owner: svc, Other: c.Service}
+			}
+		}
+		rev, err := r.kv.Update(ctx, key, val, e.Revision())
+		if isConflict(err) {
+			continue // written or released meanwhile: read it again
+		}
+		if err != nil {
+			return fmt.Errorf("claim route %q: %w", rt, err)
+		}
+		if c.Service != svc || mine[rt] == e.Revision() {
+			mine[rt] = rev
+		} else {
+			delete(mine, rt) // another deploy of svc may rely on it
+		}
+		return nil
 	}
-	return true, nil
+	return fmt.Errorf("claim route %q: %w", rt, errRaced)
 }
 
-// release deletes svc's claims on routes, leaving claims another service
-// holds untouched. Errors are ignored: a claim left behind is stale and is
-// taken over later.
-func (r *Registry) release(ctx context.Context, svc string, routes []string) {
+// stale reports whether another service's claim may be taken over: it is
+// old and its owner's record does not list it (a deploy that crashed
+// between claiming and activating left it behind).
+func (r *Registry) stale(ctx context.Context, e jetstream.KeyValueEntry, owner, rt string) (bool, error) {
+	if r.now().Sub(e.Created()) <= staleClaimAge {
+		return false, nil
+	}
+	s, err := r.Service(ctx, owner)
+	if errors.Is(err, ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !slices.Contains(s.Routes, rt), nil
+}
+
+// release deletes svc's claims on routes that were last written before
+// bound. The caller knows that svc's record in effect from bound on (the
+// one it just wrote or read, or the deletion that follows bound) lists
+// none of routes; a deploy that lists one again writes its claim after
+// reading that record, so after bound, and such a claim is kept. Claims
+// of another service are left alone too. Errors are ignored: a claim left
+// behind goes stale and is taken over later.
+func (r *Registry) release(ctx context.Context, svc string, routes []string, bound uint64) {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
 	for _, rt := range routes {
 		key := routeClaimKey(rt)
 		e, err := r.kv.Get(ctx, key)
-		if err != nil {
+		if err != nil || e.Revision() >= bound {
 			continue
 		}
 		var c routeClaim
@@ -349,6 +413,27 @@ func (r *Registry) release(ctx context.Context, svc string, routes []string) {
 		}
 		_ = r.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
 	}
+}
+
+// abandon cleans up after a failed activation of svc: it deletes the
+// claims the activation created unless they were written since, then
+// releases, by the rule of release, those of routes the service's current
+// record does not list. Errors are ignored, as in release.
+func (r *Registry) abandon(ctx context.Context, svc string, routes []string, mine map[string]uint64) {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	for rt, rev := range mine {
+		_ = r.kv.Delete(ctx, routeClaimKey(rt), jetstream.LastRevision(rev))
+	}
+	if cur, err := r.Service(ctx, svc); err == nil {
+		r.release(ctx, svc, without(routes, cur.Routes), cur.Revision)
+	}
+}
+
+// cleanupContext lets clean-up finish when the caller's context has ended
+// (a canceled deploy must not leave claims behind).
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 // Remove deletes a service: its record (so it stops taking traffic), its
@@ -364,7 +449,9 @@ func (r *Registry) Remove(ctx context.Context, name string) error {
 		}
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
-	r.release(ctx, name, cur.Routes)
+	// From the deletion on, no record lists cur's routes: claims written
+	// before it go (also those a failed deploy rewrote after cur).
+	r.release(ctx, name, cur.Routes, r.deletedAt(ctx, serviceKey(name), cur.Revision))
 	keys, err := r.keys(ctx, versionPrefix(name))
 	if err != nil {
 		return err
@@ -379,6 +466,25 @@ func (r *Registry) Remove(ctx context.Context, name string) error {
 		}
 	}
 	return nil
+}
+
+// deletedAt is the revision of the delete marker written on key with a
+// compare-and-set on after, or after itself when the history has lost it
+// (which only makes release keep more claims).
+func (r *Registry) deletedAt(ctx context.Context, key string, after uint64) uint64 {
+	hist, err := r.kv.History(ctx, key)
+	if err != nil {
+		return after
+	}
+	for _, e := range hist {
+		if e.Revision() > after {
+			if e.Operation() == jetstream.KeyValueDelete {
+				return e.Revision()
+			}
+			break
+		}
+	}
+	return after
 }
 
 func routeKeys(routes []string) ([]string, error) {

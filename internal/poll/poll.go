@@ -1,5 +1,6 @@
-// Package testutil holds helpers shared by wisp's tests.
-package testutil
+// Package poll owns waiting in tests: poll a condition with a deadline
+// instead of sleeping and hoping.
+package poll
 
 import (
 	"testing"
