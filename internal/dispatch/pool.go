@@ -386,6 +386,35 @@ func (p *Pool) stopClosing(es ...*entry) { p.stopCounted(len(es), es) }
 // throws the instance away. If the pool is replaced by a newer version
 // (Retire) while the caller waits, the invocation runs on the newer one.
 func (p *Pool) Do(ctx context.Context, fn func(context.Context, runtime.Instance) error) error {
+	p, e, err := p.take(ctx)
+	if err != nil {
+		return err
+	}
+	// Until fn returns the instance counts as broken, so that a panic
+	// (net/http recovers it) throws it away and frees its slot.
+	broken := true
+	defer func() { p.release(e, broken) }()
+	err = fn(ctx, e.inst)
+	broken = runtime.MustDiscard(err)
+	return err
+}
+
+// Fetch runs an HTTP invocation on an instance of the pool (Do without a
+// closure on the hot path).
+func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
+	p, e, err := p.take(ctx)
+	if err != nil {
+		return err
+	}
+	broken := true
+	defer func() { p.release(e, broken) }()
+	err = e.inst.Fetch(ctx, req, w)
+	broken = runtime.MustDiscard(err)
+	return err
+}
+
+// take acquires an instance of p, or of the pool that replaced p.
+func (p *Pool) take(ctx context.Context) (*Pool, *entry, error) {
 	for {
 		e, err := p.acquire(ctx)
 		if errors.Is(err, ErrClosed) {
@@ -395,24 +424,11 @@ func (p *Pool) Do(ctx context.Context, fn func(context.Context, runtime.Instance
 			}
 		}
 		if err != nil {
-			return err
+			return p, nil, err
 		}
 		p.stats.Invocations.Add(1)
-		// Until fn returns the instance counts as broken, so that a panic
-		// (net/http recovers it) throws it away and frees its slot.
-		broken := true
-		defer func() { p.release(e, broken) }()
-		err = fn(ctx, e.inst)
-		broken = runtime.MustDiscard(err)
-		return err
+		return p, e, nil
 	}
-}
-
-// Fetch runs an HTTP invocation on an instance of the pool.
-func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
-	return p.Do(ctx, func(ctx context.Context, inst runtime.Instance) error {
-		return inst.Fetch(ctx, req, w)
-	})
 }
 
 // Close stops idle instances and makes busy ones close when they finish.

@@ -3,7 +3,6 @@ package gateway
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -67,7 +66,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) Invoke(w http.ResponseWriter, r *http.Request, svc *dispatch.Service, url string) {
 	start := time.Now()
 	id := newRequestID()
-	w.Header().Set(RequestIDHeader, id)
+	w.Header()[RequestIDHeader] = []string{id} // canonical already
 	rw := &trackingWriter{ResponseWriter: w}
 	status := g.invoke(rw, r, svc, url, id)
 	if g.Logs != nil {
@@ -206,12 +205,13 @@ func requestURL(r *http.Request) string {
 }
 
 func newRequestID() string {
-	var b [8]byte
+	const digits = "0123456789abcdef"
+	var b [16]byte
 	v := rand.Uint64()
 	for i := range b {
-		b[i] = byte(v >> (8 * i))
+		b[i] = digits[v>>(4*i)&0xf]
 	}
-	return hex.EncodeToString(b[:])
+	return string(b[:])
 }
 
 // trackingWriter remembers whether the response has started.
