@@ -6,15 +6,17 @@
 //     server (the ceiling) and every peer (workerd when bench/workerd.go is
 //     there, Go-wasm when the node has a wasm engine): req/s, per-request
 //     p50/p99/p99.9, ratio to raw;
+//
 //   - scaleup: a step from 1 to many connections on a service at zero:
 //     cold starts, instances over time, latency during the step;
+//
 //   - density: N services (default 1000) deployed, scaled to zero: node RSS,
 //     memory per idle service, node start-up time with N services, and the
 //     first request of each service from zero (cold start p50/p99/max).
 //
-//	go run ./bench                          # everything
-//	go run ./bench -sections throughput -duration 5s
-//	go run ./bench -sections density -services 1000
+//     go run ./bench                          # everything
+//     go run ./bench -sections throughput -duration 5s
+//     go run ./bench -sections density -services 1000
 //
 // Every server runs in its own process; the load generator is this one.
 package main
