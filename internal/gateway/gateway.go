@@ -81,7 +81,8 @@ func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Servi
 	if n := headerCount(r.Header); n > cmp.Or(g.MaxHeaderCount, DefaultMaxHeaderCount) {
 		return g.fail(w, id, http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("%d header fields, over the limit of %d", n, cmp.Or(g.MaxHeaderCount, DefaultMaxHeaderCount)))
 	}
-	body, status, msg := g.readBody(w, r)
+	rc := http.NewResponseController(w)
+	body, status, msg := g.readBody(w, rc, r)
 	if status != 0 {
 		return g.fail(w, id, status, msg)
 	}
@@ -90,8 +91,14 @@ func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Servi
 	header := r.Header
 	header["Host"] = []string{r.Host}
 	req := &runtime.Request{ID: id, Method: r.Method, URL: url, Header: header, Body: body}
-	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(svc.Manifest.Limits.TimeoutMS)*time.Millisecond)
+	deadline := time.Now().Add(time.Duration(svc.Manifest.Limits.TimeoutMS) * time.Millisecond)
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
 	defer cancel()
+	// A client that does not read its response must not hold the
+	// instance writing it past the invocation's deadline.
+	if rc.SetWriteDeadline(deadline) == nil {
+		defer rc.SetWriteDeadline(time.Time{})
+	}
 	err := svc.Pool.Fetch(ctx, req, w)
 	if err == nil {
 		return w.status
@@ -118,7 +125,7 @@ func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Servi
 // readBody reads the whole request body, bounded in size (413) and in
 // time (408), before any instance is taken. A non-zero status says why it
 // failed.
-func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request) (body []byte, status int, msg string) {
+func (g *Gateway) readBody(w http.ResponseWriter, rc *http.ResponseController, r *http.Request) (body []byte, status int, msg string) {
 	maxBody := g.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
@@ -130,7 +137,6 @@ func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 		return nil, 0, ""
 	}
 	deadline := false
-	rc := http.NewResponseController(w)
 	if g.BodyTimeout > 0 {
 		deadline = rc.SetReadDeadline(time.Now().Add(g.BodyTimeout)) == nil
 	}

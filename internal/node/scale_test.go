@@ -335,6 +335,39 @@ func TestSlowClientHoldsNoInstance(t *testing.T) {
 	}
 }
 
+// TestSlowReaderHoldsNoInstance: a client that never reads a big response
+// frees the instance at the invocation's deadline.
+func TestSlowReaderHoldsNoInstance(t *testing.T) {
+	n := startScaled(t, node.Scale{})
+	mustDeploy(t, adminClient(n), writeService(t, "name = \"big\"\nmain = \"index.js\"\nroutes = [\"/big\"]\n[limits]\nmax_instances = 1\ntimeout_ms = 500\n", map[string]string{
+		"index.js": `const big = 'x'.repeat(32 << 20);
+export default { fetch(req) { return new Response(new URL(req.url).searchParams.has('small') ? 'small' : big) } }`,
+	}))
+	conn, err := net.Dial("tcp", n.GatewayAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetReadBuffer(4 << 10)
+	}
+	fmt.Fprintf(conn, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n") // and never read
+	waitPool(t, n, "big", func(p *api.PoolInfo) error {
+		if p.Invocations != 1 {
+			return fmt.Errorf("pool %+v; want the big request running", p)
+		}
+		return nil
+	})
+	// The write blocks on the client; the deadline frees the instance.
+	waitPool(t, n, "big", func(p *api.PoolInfo) error {
+		if p.Busy != 0 {
+			return fmt.Errorf("pool %+v; want the instance freed", p)
+		}
+		return nil
+	})
+	expectBody(t, get(t, n, "", "/big?small"), 200, "small")
+}
+
 func TestHeaderLimits(t *testing.T) {
 	n := startScaled(t, node.Scale{MaxHeaderCount: 20, MaxHeaderBytes: 4 << 10})
 	mustDeploy(t, adminClient(n), worker(t, "hello", `"/hello"`, `'hi'`))
