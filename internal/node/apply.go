@@ -162,7 +162,7 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 		// Waiting costs a goroutine and a read body, not an instance: let
 		// bursts queue (bounded by each request's deadline) rather than fail.
 		MaxQueue:  cmp.Or(sc.MaxQueue, max(256, 16*l.MaxInstances)),
-		KeepAlive: sc.KeepAlive, MaxRequests: sc.RecycleAfter,
+		KeepAlive: keepAlive(l.KeepAliveMS, sc.KeepAlive), MaxRequests: sc.RecycleAfter,
 		// Recycle an instance that grew to 3/4 of its cap before it traps.
 		MaxMemory: memory / 4 * 3, Memory: memory, Budget: n.budget,
 	}, n.log.With("service", v.Service, "version", v.ID))

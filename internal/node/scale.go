@@ -82,3 +82,11 @@ func poolInfo(s dispatch.PoolSnapshot) *api.PoolInfo {
 		Recycled: s.Recycled, Expired: s.Expired, Evicted: s.Evicted, Rejected: s.Rejected,
 	}
 }
+
+// keepAlive is a service's keep-alive: its manifest's, else the node's.
+func keepAlive(ms int, node time.Duration) time.Duration {
+	if ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return node
+}

@@ -128,6 +128,25 @@ func TestScaleToZero(t *testing.T) {
 	}
 }
 
+// TestKeepAlivePerService: limits.keep_alive_ms overrides the node's.
+func TestKeepAlivePerService(t *testing.T) {
+	n := startScaled(t, node.Scale{KeepAlive: time.Hour})
+	c := adminClient(n)
+	mustDeploy(t, c, slowWorker(t, "quick", "/quick", "'q'", "keep_alive_ms = 50"))
+	mustDeploy(t, c, worker(t, "lasting", `"/lasting"`, `'l'`))
+	expectBody(t, get(t, n, "", "/quick"), 200, "q")
+	expectBody(t, get(t, n, "", "/lasting"), 200, "l")
+	waitPool(t, n, "quick", func(p *api.PoolInfo) error {
+		if p.Instances != 0 {
+			return fmt.Errorf("pool %+v; want scaled to zero after 50ms", p)
+		}
+		return nil
+	})
+	if p := poolOf(t, n, "lasting"); p.Instances != 1 {
+		t.Fatalf("pool %+v; want its instance kept for the node's hour", p)
+	}
+}
+
 // TestMinInstancesKeptWarm: min_instances survive the keep-alive.
 func TestMinInstancesKeptWarm(t *testing.T) {
 	n := startScaled(t, node.Scale{KeepAlive: 50 * time.Millisecond})
