@@ -21,7 +21,7 @@ func density(e *env, o options) error {
 	}
 	defer stopServer(raw)
 	data := filepath.Join(e.work, "data-density")
-	flags := []string{"--keep-alive", "1s", "--max-instances", strconv.Itoa(o.services + 100)}
+	flags := []string{"--keep-alive", o.keepAlive.String(), "--max-instances", strconv.Itoa(o.services + 100)}
 	n, err := e.startWisp(data, flags...)
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func density(e *env, o options) error {
 	}
 
 	mb := func(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
-	fmt.Printf("\n## density: %d JS hello services on one node, keep-alive 1s\n", o.services)
+	fmt.Printf("\n## density: %d JS hello services on one node, keep-alive %s\n", o.services, o.keepAlive)
 	fmt.Printf("%-52s %s\n", "deploy all (4 clients in parallel)", deployTook.Round(time.Millisecond))
 	fmt.Printf("%-52s %s\n", "node RSS, no service", mb(rssEmpty))
 	fmt.Printf("%-52s %s\n", "node RSS, all deployed, scaled to zero", mb(rssDeployed))

@@ -45,6 +45,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each throughput measurement")
 	flag.IntVar(&o.conns, "connections", 32, "concurrent connections")
 	flag.IntVar(&o.services, "services", 1000, "services deployed for the density section")
+	flag.DurationVar(&o.keepAlive, "keep-alive", time.Second, "keep-alive of the density node (how soon services scale to zero)")
 	flag.DurationVar(&o.step, "step", 3*time.Second, "duration of each step of the scale-up section")
 	sections := flag.String("sections", "throughput,scaleup,density", "sections to run, comma-separated")
 	flag.Parse()
@@ -61,6 +62,7 @@ func main() {
 
 type options struct {
 	duration, warmup, step time.Duration
+	keepAlive              time.Duration
 	conns, services        int
 	sections               []string
 }
