@@ -96,6 +96,11 @@ func scaleUp(e *env, o options) error {
 	if peakAt >= 0 {
 		fmt.Printf("instances reached %d within %s of the step (sampled every 50 ms)\n", inst2, peakAt.Round(time.Millisecond))
 	}
+	if info, err := n.client.Service(context.Background(), "step"); err == nil && info.Pool != nil {
+		p := info.Pool
+		fmt.Printf("pool at the end: %d prewarmed, %d cold starts, %d expired (keep-alive), %d discarded, %d recycled, %d rejected\n",
+			p.Prewarmed, p.ColdStarts, p.Expired, p.Discarded, p.Recycled, p.Rejected)
+	}
 	return nil
 }
 
