@@ -131,3 +131,18 @@ func timeEachUnsorted(urls []string) ([]time.Duration, error) {
 	}
 	return lat, nil
 }
+
+// merge pools rounds of one target: the median req/s, every latency.
+func merge(rs []*result) *result {
+	out := &result{}
+	var rps []float64
+	for _, r := range rs {
+		rps = append(rps, r.rps)
+		out.latencies = append(out.latencies, r.latencies...)
+		out.errors += r.errors
+	}
+	slices.Sort(rps)
+	out.rps = rps[len(rps)/2]
+	slices.Sort(out.latencies)
+	return out
+}

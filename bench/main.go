@@ -3,9 +3,9 @@
 // machines we share are noisy:
 //
 //   - throughput: hello and JSON workers on wisp next to a raw Go net/http
-//     server (the ceiling) and every peer (workerd when bench/workerd.go is
-//     there, Go-wasm when the node has a wasm engine): req/s, per-request
-//     p50/p99/p99.9, ratio to raw;
+//     server (the ceiling) and every peer (workerd, installed from npm when
+//     missing; Go-wasm when the node has a wasm engine): req/s,
+//     per-request p50/p99/p99.9, ratio to raw;
 //
 //   - scaleup: a step from 1 to many connections on a service at zero:
 //     cold starts, instances over time, latency during the step;
@@ -15,7 +15,7 @@
 //     first request of each service from zero (cold start p50/p99/max).
 //
 //     go run ./bench                          # everything
-//     go run ./bench -sections throughput -duration 5s
+//     go run ./bench -sections throughput -duration 5s -rounds 3
 //     go run ./bench -sections density -services 1000
 //
 // Every server runs in its own process; the load generator is this one.
@@ -36,7 +36,7 @@ import (
 // returns the targets it serves. A peer that cannot run here returns
 // errSkip (wrapped with the reason), which is reported, not fatal. To add
 // one, write its func in its own file and list it here.
-var peers = []peer{rawPeer, wispJSPeer, goWasmPeer}
+var peers = []peer{rawPeer, wispJSPeer, workerdPeer, goWasmPeer}
 
 func main() {
 	serveRaw := flag.String("serve-raw", "", "internal: serve the raw net/http baseline on this address")
@@ -44,6 +44,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "load duration per throughput target")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each throughput measurement")
 	flag.IntVar(&o.conns, "connections", 32, "concurrent connections")
+	flag.IntVar(&o.rounds, "rounds", 1, "throughput rounds over all targets (req/s is the median, latencies are pooled)")
 	flag.IntVar(&o.services, "services", 1000, "services deployed for the density section")
 	flag.DurationVar(&o.keepAlive, "keep-alive", time.Second, "keep-alive of the density node (how soon services scale to zero)")
 	flag.DurationVar(&o.step, "step", 3*time.Second, "duration of each step of the scale-up section")
@@ -64,6 +65,7 @@ type options struct {
 	duration, warmup, step time.Duration
 	keepAlive              time.Duration
 	conns, services        int
+	rounds                 int
 	sections               []string
 }
 
@@ -121,15 +123,24 @@ func throughput(ctx context.Context, e *env, o options) error {
 		}
 		return 0
 	})
-	fmt.Printf("\n## throughput: %d connections, %s per target after %s warm-up\n", o.conns, o.duration, o.warmup)
+	fmt.Printf("\n## throughput: %d connections, %s per target after %s warm-up, %d round(s)\n", o.conns, o.duration, o.warmup, max(o.rounds, 1))
+	// Rounds interleave the targets so that a burst of load from elsewhere
+	// on the machine hits one round of each, not all of one target.
+	results := make([][]*result, len(targets))
+	for range max(o.rounds, 1) {
+		for i, tg := range targets {
+			load(tg.url, o.conns, o.warmup)
+			r := load(tg.url, o.conns, o.duration)
+			if r.errors > 0 {
+				return fmt.Errorf("%s: %d failed requests (first: %v)", tg.name, r.errors, r.firstErr)
+			}
+			results[i] = append(results[i], r)
+		}
+	}
 	fmt.Printf("%-24s %10s %9s %9s %9s %8s\n", "target", "req/s", "p50", "p99", "p99.9", "vs raw")
 	raw := map[string]float64{}
-	for _, tg := range targets {
-		load(tg.url, o.conns, o.warmup)
-		r := load(tg.url, o.conns, o.duration)
-		if r.errors > 0 {
-			return fmt.Errorf("%s: %d failed requests (first: %v)", tg.name, r.errors, r.firstErr)
-		}
+	for i, tg := range targets {
+		r := merge(results[i])
 		ratio := ""
 		if tg.baseline {
 			raw[tg.workload] = r.rps
