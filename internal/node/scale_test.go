@@ -171,7 +171,7 @@ func TestMinInstancesKeptWarm(t *testing.T) {
 func TestQueueBoundGives503(t *testing.T) {
 	n := startScaled(t, node.Scale{MaxQueue: 1})
 	mustDeploy(t, adminClient(n), slowWorker(t, "slow", "/slow", "'done'", "max_instances = 1"))
-	busy := getAsync(n, "/slow?ms=1000")
+	busy := getAsync(n, "/slow?ms=2000")
 	waitPool(t, n, "slow", func(p *api.PoolInfo) error {
 		if p.Busy != 1 {
 			return fmt.Errorf("pool %+v; want one busy", p)
@@ -234,7 +234,7 @@ func TestDeployDrainsAndMovesWaiters(t *testing.T) {
 	n := startScaled(t, node.Scale{})
 	c := adminClient(n)
 	mustDeploy(t, c, slowWorker(t, "svc", "/svc", "'v1'", "max_instances = 1"))
-	inflight := getAsync(n, "/svc?ms=700")
+	inflight := getAsync(n, "/svc?ms=3000")
 	waitPool(t, n, "svc", func(p *api.PoolInfo) error {
 		if p.Busy != 1 {
 			return fmt.Errorf("pool %+v; want one busy", p)
