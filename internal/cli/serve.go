@@ -14,6 +14,8 @@ type nodeFlags struct {
 	listen, admin, nats string
 	debug               bool
 	scale               node.Scale
+	observe             node.Observability
+	traceSample         float64
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
@@ -26,6 +28,11 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().IntVar(&f.scale.MaxInstances, "max-instances", 0, "instances of all services together (default 1000)")
 	cmd.Flags().IntVar(&f.scale.MaxMemoryMB, "max-memory-mb", 0, "memory all instances may reserve together, at limits.memory_mb each (default: no limit)")
 	cmd.Flags().IntVar(&f.scale.RecycleAfter, "recycle-after", 0, "replace an instance after this many requests (default: never)")
+	cmd.Flags().Float64Var(&f.traceSample, "trace-sample", 1, "fraction of new traces recorded, 0 to 1 (0: no tracing)")
+	cmd.Flags().StringVar(&f.observe.OTLPEndpoint, "otlp-endpoint", "", "also export traces to this OTLP/HTTP collector (e.g. http://127.0.0.1:4318)")
+	cmd.Flags().IntVar(&f.observe.TraceBuffer, "trace-buffer", 0, "spans kept on the node for wisp trace (default 10000)")
+	cmd.Flags().BoolVar(&f.observe.Off, "no-observe", false, "no metrics, traces or usage metering (to measure their cost)")
+	_ = cmd.Flags().MarkHidden("no-observe")
 }
 
 func (g *globals) nodeConfig(f *nodeFlags) node.Config {
@@ -33,7 +40,12 @@ func (g *globals) nodeConfig(f *nodeFlags) node.Config {
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale}
+	obs := f.observe
+	obs.TraceSample = f.traceSample
+	if f.traceSample == 0 {
+		obs.NoTracing = true
+	}
+	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale, Observe: obs}
 }
 
 func serveCmd(g *globals) *cobra.Command {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -45,6 +46,9 @@ type PoolConfig struct {
 	// may be nil (no node-wide limit).
 	Memory int64
 	Budget *Budget
+	// Observe observes the pool's invocations (metrics, traces, usage);
+	// nil observes nothing. The pool closes it once drained.
+	Observe *observe.Service
 }
 
 // Pool runs invocations of one version on up to Max instances, one
@@ -96,6 +100,7 @@ type entry struct {
 	inst      runtime.Instance
 	uses      int
 	idleSince time.Time
+	cold      bool // created for the invocation that holds it
 }
 
 // NewPool makes a pool; it starts no instance until Prewarm or a call. The
@@ -125,6 +130,10 @@ func NewPool(mod runtime.Module, cfg PoolConfig, log *slog.Logger) *Pool {
 	}
 	return p
 }
+
+// Observer is what observes the pool's invocations (nil when nothing
+// does): callers that begin an invocation themselves use it.
+func (p *Pool) Observer() *observe.Service { return p.cfg.Observe }
 
 // Config is the pool's configuration with defaults applied.
 func (p *Pool) Config() PoolConfig { return p.cfg }
@@ -251,7 +260,7 @@ func (p *Pool) acquire(ctx context.Context) (*entry, error) {
 			return nil, err
 		}
 		p.stats.ColdStarts.Add(1)
-		return &entry{inst: inst}, nil
+		return &entry{inst: inst, cold: true}, nil
 	}
 }
 
@@ -386,35 +395,47 @@ func (p *Pool) stopClosing(es ...*entry) { p.stopCounted(len(es), es) }
 // throws the instance away. If the pool is replaced by a newer version
 // (Retire) while the caller waits, the invocation runs on the newer one.
 func (p *Pool) Do(ctx context.Context, fn func(context.Context, runtime.Instance) error) error {
-	p, e, err := p.take(ctx)
+	ctx, inv := p.cfg.Observe.Adopt(ctx, nil)
+	p, e, err := p.take(ctx, inv)
 	if err != nil {
 		return err
 	}
 	// Until fn returns the instance counts as broken, so that a panic
 	// (net/http recovers it) throws it away and frees its slot.
-	broken := true
-	defer func() { p.release(e, broken) }()
+	broken, ran := true, error(errPanicked)
+	defer func() { p.end(inv, e, broken, ran) }()
 	err = fn(ctx, e.inst)
-	broken = runtime.MustDiscard(err)
+	broken, ran = runtime.MustDiscard(err), err
 	return err
 }
 
 // Fetch runs an HTTP invocation on an instance of the pool (Do without a
 // closure on the hot path).
 func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
-	p, e, err := p.take(ctx)
+	ctx, inv := p.cfg.Observe.Adopt(ctx, req)
+	p, e, err := p.take(ctx, inv)
 	if err != nil {
 		return err
 	}
-	broken := true
-	defer func() { p.release(e, broken) }()
+	broken, ran := true, error(errPanicked)
+	defer func() { p.end(inv, e, broken, ran) }()
 	err = e.inst.Fetch(ctx, req, w)
-	broken = runtime.MustDiscard(err)
+	broken, ran = runtime.MustDiscard(err), err
 	return err
 }
 
-// take acquires an instance of p, or of the pool that replaced p.
-func (p *Pool) take(ctx context.Context) (*Pool, *entry, error) {
+// errPanicked is what an invocation whose guest call panicked ended with.
+var errPanicked = errors.New("the invocation panicked")
+
+// end stops observing an invocation and releases its instance.
+func (p *Pool) end(inv *observe.Invocation, e *entry, broken bool, err error) {
+	inv.Stop(err)
+	p.release(e, broken)
+}
+
+// take acquires an instance of p, or of the pool that replaced p, and
+// starts observing the invocation on it.
+func (p *Pool) take(ctx context.Context, inv *observe.Invocation) (*Pool, *entry, error) {
 	for {
 		e, err := p.acquire(ctx)
 		if errors.Is(err, ErrClosed) {
@@ -424,9 +445,12 @@ func (p *Pool) take(ctx context.Context) (*Pool, *entry, error) {
 			}
 		}
 		if err != nil {
+			inv.Refuse(err)
 			return p, nil, err
 		}
 		p.stats.Invocations.Add(1)
+		inv.Start(p.cfg.Observe, e.cold)
+		e.cold = false
 		return p, e, nil
 	}
 }
@@ -486,6 +510,7 @@ func (p *Pool) finish() {
 		b.unregister(p)
 	}
 	p.mod.Close()
+	p.cfg.Observe.Close()
 }
 
 // armLocked schedules the keep-alive reaper for the oldest idle instance.

@@ -165,6 +165,7 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 		KeepAlive: keepAlive(l.KeepAliveMS, sc.KeepAlive), MaxRequests: sc.RecycleAfter,
 		// Recycle an instance that grew to 3/4 of its cap before it traps.
 		MaxMemory: memory / 4 * 3, Memory: memory, Budget: n.budget,
+		Observe: n.obs.Service(v.Service, v.ID, l.MemoryMB),
 	}, n.log.With("service", v.Service, "version", v.ID))
 	if prewarm || l.MinInstances > 0 {
 		pctx, cancel := context.WithTimeout(ctx, instantiateTimeout)

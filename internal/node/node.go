@@ -17,10 +17,12 @@ import (
 	"github.com/wisp-run/wisp/internal/dispatch"
 	"github.com/wisp-run/wisp/internal/gateway"
 	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/registry"
 	"github.com/wisp-run/wisp/internal/runtime"
 	"github.com/wisp-run/wisp/internal/runtime/js"
 	"github.com/wisp-run/wisp/internal/store"
+	"github.com/wisp-run/wisp/internal/usage"
 )
 
 // Config says where a node keeps its data and where it listens.
@@ -36,6 +38,7 @@ type Config struct {
 	Scale         Scale        // instance pools and the node-wide budget
 	Logger        *slog.Logger // the platform's own log
 	Logs          *logs.Hub    // service logs; a new hub when nil
+	Observe       Observability
 }
 
 // Defaults for Config.
@@ -57,7 +60,9 @@ type Node struct {
 	store    *store.Store
 	reg      *registry.Registry
 	logStore *logs.Store
-	sink     logs.Sink // where services' entries go: the hub and the log store
+	sink     logs.Sink         // where services' entries go: the hub and the log store
+	obs      *observe.Observer // nil when observability is off
+	meter    *usage.Meter
 
 	snap   atomic.Pointer[gateway.Snapshot]
 	budget *dispatch.Budget
@@ -150,6 +155,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.sink = logs.Tee{n.logs, n.logStore}
 	n.gw.Logs = n.sink
+	if err := n.startObserve(ctx); err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	changes, err := n.reg.Watch(runCtx)
@@ -328,6 +336,7 @@ func (n *Node) closeState() {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	n.stopObserve()
 	if n.logStore != nil {
 		n.logStore.Close() // flushes queued entries
 		n.logStore = nil

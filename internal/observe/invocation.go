@@ -1,0 +1,337 @@
+package observe
+
+import (
+	"context"
+	"errors"
+	goruntime "runtime"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/wisp-run/wisp/internal/runtime"
+)
+
+// Trigger is what made an invocation run.
+type Trigger uint8
+
+// Triggers.
+const (
+	HTTP   Trigger = iota // a request routed by the gateway
+	Invoke                // the admin API's invoke
+	Call                  // a service-binding call from another service
+	Queue                 // a batch of queue messages
+	Cron                  // a cron tick
+	Async                 // an asynchronous invocation
+	Event                 // anything else run through Pool.Do
+	numTriggers
+)
+
+var triggerNames = [numTriggers]string{"http", "invoke", "service", "queue", "cron", "async", "event"}
+
+func (t Trigger) String() string { return triggerNames[t] }
+
+// outcome is how an invocation ended, for metrics.
+type outcome uint8
+
+const (
+	outOK       outcome = iota
+	outError            // the guest threw or answered something that is not a response
+	outTimeout          // it overran its deadline
+	outCrash            // it trapped, exhausted a limit or was cancelled
+	outRejected         // no instance could take it (capacity, version gone)
+	outInvalid          // refused before any instance was asked (a bad request)
+	numOutcomes
+)
+
+var outcomeNames = [numOutcomes]string{"ok", "error", "timeout", "crash", "rejected", "invalid"}
+
+// errPanicked stands for a guest call that panicked.
+var errPanicked = errors.New("the invocation panicked")
+
+func classify(err error) outcome {
+	if err == nil {
+		return outOK
+	}
+	var ge *runtime.Error
+	if errors.As(err, &ge) {
+		switch ge.Kind {
+		case runtime.Timeout:
+			return outTimeout
+		case runtime.Crash:
+			return outCrash
+		}
+		return outError
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return outTimeout
+	}
+	return outCrash
+}
+
+// Invocation states.
+const (
+	pending uint8 = iota // begun, no instance yet
+	running              // an instance is running it on the goroutine that called Start
+	stopped              // the guest returned
+)
+
+// Invocation is one invocation being observed, from Begin to its end. It
+// is also the context the guest runs with: FromContext finds it, and it
+// carries the invocation's span.
+type Invocation struct {
+	context.Context
+	svc     *Service
+	trigger Trigger
+	span    trace.Span // nil when not traced
+	name    string
+	reqID   string
+	method  string
+	path    string
+	begun   time.Time
+	taken   time.Time
+	cpu0    int64
+	wall    time.Duration
+	cpu     time.Duration
+	status  int
+	state   uint8
+	cold    bool
+	out     outcome
+	refused bool
+	// parties is how many of the caller that began it and the pool that
+	// ran it have yet to say they are done; the last one ends it.
+	parties atomic.Int32
+}
+
+type invocationKey struct{}
+
+// Value makes the invocation findable in its context.
+func (inv *Invocation) Value(key any) any {
+	if key == (invocationKey{}) {
+		return inv
+	}
+	return inv.Context.Value(key)
+}
+
+// FromContext is the invocation ctx belongs to, or nil.
+func FromContext(ctx context.Context) *Invocation {
+	inv, _ := ctx.Value(invocationKey{}).(*Invocation)
+	return inv
+}
+
+// Begin starts observing an invocation of s that the caller hands to s's
+// pool with the returned context; the pool adopts it (Adopt) and the
+// caller ends it (End or EndHTTP) once it has answered. name is the
+// span's name (the HTTP method, "queue orders", …), reqID the request or
+// invocation id shown in logs. A traceparent already extracted into ctx
+// (Extract) makes it part of that trace.
+func (s *Service) Begin(ctx context.Context, t Trigger, name, reqID string) (context.Context, *Invocation) {
+	if s == nil {
+		return ctx, nil
+	}
+	inv := &Invocation{svc: s, trigger: t, name: name, reqID: reqID, begun: time.Now()}
+	inv.parties.Store(1)
+	inv.Context = inv.startSpan(ctx)
+	return inv, inv
+}
+
+func (inv *Invocation) startSpan(ctx context.Context) context.Context {
+	if inv.svc.tracer == nil {
+		return ctx
+	}
+	kind := trace.SpanKindServer
+	switch inv.trigger {
+	case Queue, Async, Cron:
+		kind = trace.SpanKindConsumer
+	}
+	ctx, inv.span = inv.svc.tracer.Start(ctx, inv.name, trace.WithSpanKind(kind), trace.WithTimestamp(inv.begun))
+	return ctx
+}
+
+// SetHTTP records the request's method and path for the span.
+func (inv *Invocation) SetHTTP(method, path string) {
+	if inv != nil {
+		inv.method, inv.path = method, path
+	}
+}
+
+// Adopt is called by s's pool when an invocation arrives, before it takes
+// an instance: it returns the invocation its caller began (Begin) or, when
+// there is none, begins one itself, which ends when the guest stops. The
+// trigger of one it begins is Call when ctx belongs to another running
+// invocation (a service-binding call), else Event, or HTTP for a request
+// (req not nil), whose traceparent it then honours.
+func (s *Service) Adopt(ctx context.Context, req *runtime.Request) (context.Context, *Invocation) {
+	if s == nil {
+		return ctx, nil
+	}
+	outer := FromContext(ctx)
+	if outer != nil && outer.state == pending {
+		outer.parties.Add(1)
+		return ctx, outer
+	}
+	t, name, id := Event, "run", ""
+	if req != nil {
+		t, name, id = HTTP, req.Method, req.ID
+	}
+	if outer != nil {
+		t = Call
+	} else if req != nil && !trace.SpanContextFromContext(ctx).IsValid() {
+		ctx = Extract(ctx, req.Header)
+	}
+	return s.Begin(ctx, t, name, id)
+}
+
+// Start says an instance of svc (the version that runs it, which differs
+// from the one it was begun for when that one was retired meanwhile) now
+// runs the invocation on the calling goroutine, until Stop on the same
+// goroutine. The goroutine stays locked to its OS thread in between so
+// that the thread's CPU clock measures it.
+func (inv *Invocation) Start(svc *Service, cold bool) {
+	if inv == nil {
+		return
+	}
+	if svc != nil {
+		inv.svc = svc
+	}
+	inv.state, inv.cold = running, cold
+	goruntime.LockOSThread()
+	inv.cpu0 = threadCPU()
+	inv.taken = time.Now()
+}
+
+// Stop says the guest returned with err (nil, or what made it fail),
+// on the goroutine that called Start.
+func (inv *Invocation) Stop(err error) {
+	if inv == nil || inv.state != running {
+		return
+	}
+	now := time.Now()
+	cpu := threadCPU()
+	goruntime.UnlockOSThread()
+	inv.state = stopped
+	inv.wall = now.Sub(inv.taken)
+	if cpu >= inv.cpu0 && inv.cpu0 != 0 {
+		inv.cpu = time.Duration(cpu - inv.cpu0)
+	}
+	inv.out = classify(err)
+	if u := inv.svc.usage; u != nil {
+		u.Add(inv.wall, inv.cpu)
+	}
+	inv.done()
+}
+
+// Refuse says no instance could be had for the invocation (err is why).
+func (inv *Invocation) Refuse(err error) {
+	if inv == nil {
+		return
+	}
+	inv.refused = true
+	inv.out = outRejected
+	if inv.span != nil {
+		inv.span.SetStatus(codes.Error, err.Error())
+	}
+	inv.done()
+}
+
+// End is the caller's end of an invocation it began.
+func (inv *Invocation) End() {
+	if inv != nil {
+		inv.done()
+	}
+}
+
+// EndHTTP ends an HTTP invocation the caller began: status is the
+// response's, sent the body bytes sent to the client (egress).
+func (inv *Invocation) EndHTTP(status int, received, sent int64) {
+	if inv == nil {
+		return
+	}
+	inv.status = status
+	s := inv.svc
+	s.httpCounter(status).Inc()
+	if received > 0 {
+		s.counter(&s.reqBytes, s.o.m.requestBytes).Add(float64(received))
+	}
+	if sent > 0 {
+		s.counter(&s.respBytes, s.o.m.responseBytes).Add(float64(sent))
+		s.addEgress(sent)
+	}
+	inv.done()
+}
+
+// AddEgress counts n bytes that ctx's invocation sent out of the node
+// (an outbound request's body).
+func AddEgress(ctx context.Context, n int64) {
+	if inv := FromContext(ctx); inv != nil && n > 0 {
+		inv.svc.addEgress(n)
+	}
+}
+
+// TraceID is the invocation's trace id (32 hex digits), "" when it is
+// not traced.
+func (inv *Invocation) TraceID() string {
+	if inv == nil || inv.span == nil {
+		return ""
+	}
+	return inv.span.SpanContext().TraceID().String()
+}
+
+// Usage is what the invocation used once the guest stopped: the time it
+// held an instance and its CPU time.
+func (inv *Invocation) Usage() (wall, cpu time.Duration) { return inv.wall, inv.cpu }
+
+func (inv *Invocation) done() {
+	if inv.parties.Add(-1) == 0 {
+		inv.finish()
+	}
+}
+
+// finish records the invocation in the metrics and ends its span.
+func (inv *Invocation) finish() {
+	s := inv.svc
+	out := inv.out
+	if inv.state == pending && !inv.refused {
+		out = outInvalid // the caller ended it before asking the pool
+	}
+	s.invocationCounter(inv.trigger, out).Inc()
+	s.durationObserver(inv.trigger).Observe(time.Since(inv.begun).Seconds())
+	if inv.state == stopped {
+		s.counter(&s.cpuSeconds, s.o.m.cpuSeconds).Add(inv.cpu.Seconds())
+		s.counter(&s.busySeconds, s.o.m.busySeconds).Add(inv.wall.Seconds())
+	}
+	if inv.span == nil {
+		return
+	}
+	attrs := [12]attribute.KeyValue{
+		attribute.String("wisp.version", s.version),
+		attribute.String("wisp.trigger", triggerNames[inv.trigger]),
+		attribute.String("wisp.outcome", outcomeNames[out]),
+	}
+	n := 3
+	add := func(kv attribute.KeyValue) { attrs[n] = kv; n++ }
+	if inv.reqID != "" {
+		add(attribute.String("wisp.request_id", inv.reqID))
+	}
+	if inv.method != "" {
+		add(attribute.String("http.request.method", inv.method))
+		add(attribute.String("url.path", inv.path))
+	}
+	if inv.status != 0 {
+		add(attribute.Int("http.response.status_code", inv.status))
+	}
+	if inv.state == stopped {
+		add(attribute.Bool("wisp.cold_start", inv.cold))
+		add(attribute.Int64("wisp.wall_ns", int64(inv.wall)))
+		add(attribute.Int64("wisp.cpu_ns", int64(inv.cpu)))
+	}
+	inv.span.SetAttributes(attrs[:n]...)
+	if out != outOK && out != outRejected {
+		inv.span.SetStatus(codes.Error, outcomeNames[out])
+	} else if inv.status >= 500 {
+		inv.span.SetStatus(codes.Error, "")
+	}
+	inv.span.End()
+}

@@ -1,0 +1,135 @@
+package observe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/wisp-run/wisp/internal/usage"
+)
+
+// DefaultTraceBuffer is how many spans a node keeps for `wisp trace`.
+const DefaultTraceBuffer = 10000
+
+// Config configures a node's observability.
+type Config struct {
+	// TraceSample is the fraction of new traces (requests that do not
+	// arrive with a sampled traceparent) that are recorded, 0 to 1. 0
+	// means DefaultTraceSample (all of them); NoTracing turns tracing off.
+	TraceSample float64
+	NoTracing   bool
+	// OTLPEndpoint is the URL of an OTLP/HTTP collector
+	// (http://host:4318, or with the full /v1/traces path). Empty: traces
+	// are kept on the node only.
+	OTLPEndpoint string
+	// TraceBuffer bounds the spans kept on the node; the oldest traces
+	// go first. Default DefaultTraceBuffer.
+	TraceBuffer int
+	Node        string       // node id: service.instance.id of its spans
+	Usage       *usage.Meter // where invocations' usage is counted; nil: not metered
+	Logger      *slog.Logger
+}
+
+// DefaultTraceSample records every trace.
+const DefaultTraceSample = 1.0
+
+// Observer is one node's metrics registry, tracer and usage meter. Its
+// zero value is not usable; a nil *Observer observes nothing.
+type Observer struct {
+	cfg    Config
+	log    *slog.Logger
+	reg    *prometheus.Registry
+	m      *metrics
+	recent *Recorder
+	prop   propagation.TraceContext
+	// tracing (nil when off): one provider per service, so that each
+	// wisp service is its own OpenTelemetry service (service.name), all
+	// sharing the processors.
+	procs     []sdktrace.SpanProcessor
+	sampler   sdktrace.Sampler
+	providers sync.Map // service name → *sdktrace.TracerProvider
+	shutdown  sync.Once
+}
+
+// New makes an Observer. With cfg.OTLPEndpoint it exports spans there
+// (in batches, in the background) as well as keeping recent ones.
+func New(cfg Config) (*Observer, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TraceBuffer <= 0 {
+		cfg.TraceBuffer = DefaultTraceBuffer
+	}
+	if cfg.TraceSample == 0 {
+		cfg.TraceSample = DefaultTraceSample
+	}
+	if cfg.TraceSample < 0 || cfg.TraceSample > 1 {
+		return nil, fmt.Errorf("trace sample %v is not between 0 and 1", cfg.TraceSample)
+	}
+	o := &Observer{cfg: cfg, log: cfg.Logger, reg: prometheus.NewRegistry()}
+	o.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	o.m = newMetrics(o.reg)
+	if !cfg.NoTracing {
+		o.recent = NewRecorder(cfg.TraceBuffer)
+		o.procs = []sdktrace.SpanProcessor{o.recent}
+		if cfg.OTLPEndpoint != "" {
+			exp, err := newOTLPExporter(cfg.OTLPEndpoint)
+			if err != nil {
+				return nil, err
+			}
+			o.procs = append(o.procs, sdktrace.NewBatchSpanProcessor(exp))
+		}
+		o.sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.TraceSample))
+		o.reg.MustRegister(o.recent)
+	}
+	return o, nil
+}
+
+// Registry is where the node's metrics are registered; other packages'
+// collectors (pools, queues) register here.
+func (o *Observer) Registry() *prometheus.Registry { return o.reg }
+
+// Handler serves the metrics in the Prometheus text format.
+func (o *Observer) Handler() http.Handler {
+	return promhttp.HandlerFor(o.reg, promhttp.HandlerOpts{ErrorLog: slogPromLogger{o.log}})
+}
+
+// Recent is the recorder of recent spans, nil when tracing is off.
+func (o *Observer) Recent() *Recorder {
+	if o == nil {
+		return nil
+	}
+	return o.recent
+}
+
+// Tracing reports whether spans are made.
+func (o *Observer) Tracing() bool { return o != nil && o.procs != nil }
+
+// Shutdown exports what is buffered (OTLP) and stops the exporters.
+func (o *Observer) Shutdown(ctx context.Context) error {
+	if o == nil {
+		return nil
+	}
+	var errs []error
+	o.shutdown.Do(func() {
+		for _, p := range o.procs {
+			if err := p.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("stop trace exporter: %w", err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+type slogPromLogger struct{ l *slog.Logger }
+
+func (s slogPromLogger) Println(v ...any) { s.l.Warn("serve metrics", "error", fmt.Sprint(v...)) }

@@ -1,0 +1,114 @@
+package observe
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// instrumentation is the instrumentation scope of wisp's spans.
+const instrumentation = "github.com/wisp-run/wisp"
+
+// tracer is the tracer of a wisp service: spans it makes carry the
+// service as their OpenTelemetry service.name, so a trace viewer draws
+// the service graph (cart → inventory → …).
+func (o *Observer) tracer(service string) trace.Tracer {
+	if o == nil || o.procs == nil {
+		return nil
+	}
+	if t, ok := o.providers.Load(service); ok {
+		return t.(trace.Tracer)
+	}
+	res := resource.NewSchemaless(
+		attribute.String("service.name", service),
+		attribute.String("service.namespace", "wisp"),
+		attribute.String("service.instance.id", o.cfg.Node),
+	)
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(o.sampler)}
+	for _, p := range o.procs {
+		opts = append(opts, sdktrace.WithSpanProcessor(p))
+	}
+	t := sdktrace.NewTracerProvider(opts...).Tracer(instrumentation)
+	actual, _ := o.providers.LoadOrStore(service, t)
+	return actual.(trace.Tracer)
+}
+
+// newOTLPExporter exports to an OTLP/HTTP collector at endpoint: a base
+// URL (the traces path /v1/traces is added) or the full traces URL.
+func newOTLPExporter(endpoint string) (sdktrace.SpanExporter, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("OTLP endpoint %q is not an http:// or https:// URL with a host (e.g. http://127.0.0.1:4318)", endpoint)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/v1/traces"
+	}
+	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(u.String()))
+	if err != nil {
+		return nil, fmt.Errorf("OTLP exporter for %s: %w", endpoint, err)
+	}
+	return exp, nil
+}
+
+// traceparent is the W3C header, as Go canonicalizes it.
+const traceparent = "Traceparent"
+
+// Extract returns ctx with the remote parent that h's W3C traceparent
+// (and tracestate) names, or ctx itself when h has none or it is invalid.
+func Extract(ctx context.Context, h http.Header) context.Context {
+	if len(h[traceparent]) == 0 {
+		return ctx
+	}
+	return propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(h))
+}
+
+// Inject writes ctx's span as W3C traceparent (and tracestate) into h; it
+// does nothing when ctx has no valid span.
+func Inject(ctx context.Context, h http.Header) {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return
+	}
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(h))
+}
+
+// Headers is a header map of another protocol (nats.Header has this
+// type), for Inject and Extract.
+type Headers = map[string][]string
+
+// InjectMap is Inject for a header map that is not an http.Header.
+func InjectMap(ctx context.Context, h Headers) { Inject(ctx, http.Header(h)) }
+
+// ExtractMap is Extract for a header map that is not an http.Header.
+func ExtractMap(ctx context.Context, h Headers) context.Context { return Extract(ctx, http.Header(h)) }
+
+// SpanContextOf is the span context a header map carries (invalid when
+// none), for linking a batch's messages to the traces that sent them.
+func SpanContextOf(h Headers) trace.SpanContext {
+	return trace.SpanContextFromContext(ExtractMap(context.Background(), h))
+}
+
+// TraceID is the id of ctx's trace, as 32 hex digits, or "" outside one.
+func TraceID(ctx context.Context) string {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return ""
+	}
+	return sc.TraceID().String()
+}
+
+// validHex reports whether s is n lowercase (or uppercase) hex digits.
+func validHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	return strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
+}
