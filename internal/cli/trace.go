@@ -150,7 +150,7 @@ func spanLabel(s api.Span) string {
 	if cold, ok := a["wisp.cold_start"].(bool); ok && cold {
 		notes = append(notes, "cold start")
 	}
-	if cpu, ok := a["wisp.cpu_ns"].(int64); ok && cpu > 0 {
+	if cpu, ok := a["wisp.cpu_ns"].(float64); ok && cpu > 0 { // JSON numbers
 		notes = append(notes, "cpu "+fmtDur(time.Duration(cpu)))
 	}
 	if id, ok := a["wisp.request_id"].(string); ok {

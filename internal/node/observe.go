@@ -213,3 +213,7 @@ func (n *Node) Usage(ctx context.Context, q usage.Query) (*api.UsageReport, erro
 	rep.Total = api.NewUsageRow(total)
 	return rep, nil
 }
+
+// CPUMeasured reports whether this platform measures invocations' CPU
+// time (Linux does).
+func CPUMeasured() bool { return observe.CPUMeasured }

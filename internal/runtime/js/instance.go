@@ -13,6 +13,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -23,6 +24,7 @@ type instance struct {
 	loop    *loop
 	created time.Time
 	reqID   string // request being served, for log entries
+	reqCtx  context.Context // its context, for the trace id of log entries
 
 	makeIncoming  goja.Callable
 	makeContext   goja.Callable
@@ -134,13 +136,21 @@ func (in *instance) log(level logs.Level, msg string) {
 	if s.Logs == nil {
 		return
 	}
-	s.Logs.Write(logs.Entry{Time: time.Now(), Service: s.Service, Version: s.Version, RequestID: in.reqID, Level: level, Message: msg})
+	s.Logs.Write(logs.Entry{Time: time.Now(), Service: s.Service, Version: s.Version, RequestID: in.reqID, TraceID: in.traceID(), Level: level, Message: msg})
+}
+
+// traceID is the trace of the request being served, for log entries.
+func (in *instance) traceID() string {
+	if in.reqCtx == nil {
+		return ""
+	}
+	return observe.TraceID(in.reqCtx)
 }
 
 // Fetch runs the worker's fetch handler for one request.
 func (in *instance) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
-	in.reqID = req.ID
-	defer func() { in.reqID = "" }()
+	in.reqID, in.reqCtx = req.ID, ctx
+	defer func() { in.reqID, in.reqCtx = "", nil }()
 	done := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() { in.vm.Interrupt(errInterrupted); close(done) })
 	defer func() {

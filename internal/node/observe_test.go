@@ -1,0 +1,275 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/wisp-run/wisp/internal/api"
+	"github.com/wisp-run/wisp/internal/manifest"
+	"github.com/wisp-run/wisp/internal/node"
+	"github.com/wisp-run/wisp/internal/poll"
+	"github.com/wisp-run/wisp/internal/usage"
+)
+
+// scrape reads the node's /metrics over HTTP (no token: like /healthz)
+// and parses it with Prometheus' own text parser.
+func scrape(t *testing.T, n *node.Node) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(n.AdminURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, b)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return fams
+}
+
+// value is the value of the series of family name whose labels include
+// want (a counter's or gauge's value, a histogram's count); -1 when no
+// series matches, the sum when several do.
+func value(fams map[string]*dto.MetricFamily, name string, want map[string]string) float64 {
+	f := fams[name]
+	if f == nil {
+		return -1
+	}
+	sum, found := 0.0, false
+next:
+	for _, m := range f.Metric {
+		have := map[string]string{}
+		for _, l := range m.Label {
+			have[l.GetName()] = l.GetValue()
+		}
+		for k, v := range want {
+			if have[k] != v {
+				continue next
+			}
+		}
+		found = true
+		switch {
+		case m.Counter != nil:
+			sum += m.Counter.GetValue()
+		case m.Gauge != nil:
+			sum += m.Gauge.GetValue()
+		case m.Histogram != nil:
+			sum += float64(m.Histogram.GetSampleCount())
+		}
+	}
+	if !found {
+		return -1
+	}
+	return sum
+}
+
+func TestMetricsMove(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	c := adminClient(n)
+	mustDeploy(t, c, worker(t, "hello", `"/hello"`, `"Hello!"`))
+	mustDeploy(t, c, writeService(t, "name = \"thrower\"\nmain = \"index.js\"\nroutes = [\"/throw\"]\n", map[string]string{
+		"index.js": "export default { fetch(req) { throw new Error('no') } }",
+	}))
+	for range 7 {
+		if r := get(t, n, "", "/hello"); r.status != 200 {
+			t.Fatalf("hello: %+v", r)
+		}
+	}
+	for range 3 {
+		if r := get(t, n, "", "/throw"); r.status != 500 {
+			t.Fatalf("throw: %+v", r)
+		}
+	}
+	if _, err := c.Invoke(context.Background(), "hello", "GET", "/hello", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ok := map[string]string{"service": "hello", "trigger": "http", "outcome": "ok"}
+	want := []struct {
+		name   string
+		labels map[string]string
+		value  float64
+	}{
+		{"wisp_invocations_total", ok, 7},
+		{"wisp_invocations_total", map[string]string{"service": "hello", "trigger": "invoke", "outcome": "ok"}, 1},
+		{"wisp_invocations_total", map[string]string{"service": "thrower", "trigger": "http", "outcome": "error"}, 3},
+		{"wisp_invocation_duration_seconds", map[string]string{"service": "hello", "trigger": "http"}, 7},
+		{"wisp_http_responses_total", map[string]string{"service": "hello", "code": "2xx"}, 8},
+		{"wisp_http_responses_total", map[string]string{"service": "thrower", "code": "5xx"}, 3},
+		{"wisp_http_response_bytes_total", map[string]string{"service": "hello"}, 8 * float64(len("Hello!"))},
+		{"wisp_egress_bytes_total", map[string]string{"service": "hello"}, 8 * float64(len("Hello!"))},
+		{"wisp_instances_prewarmed_total", map[string]string{"service": "hello"}, 1},
+		{"wisp_instance_limit", map[string]string{"service": "hello", "limit": "max"}, manifest.DefaultMaxInstances},
+	}
+	var fams map[string]*dto.MetricFamily
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		fams = scrape(t, n)
+		for _, w := range want {
+			if got := value(fams, w.name, w.labels); got != w.value {
+				return fmt.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.value)
+			}
+		}
+		return nil
+	})
+	for _, name := range []string{"wisp_instances", "wisp_cold_starts_total", "wisp_budget_instances", "wisp_invocation_cpu_seconds_total",
+		"wisp_instance_busy_seconds_total", "wisp_trace_spans_kept", "wisp_log_entries_dropped_total", "go_goroutines", "process_resident_memory_bytes"} {
+		if fams[name] == nil {
+			t.Errorf("no %s in /metrics", name)
+		}
+	}
+	if v := value(fams, "wisp_instances", map[string]string{"service": "hello", "state": "idle"}); v < 1 {
+		t.Errorf("hello has %v idle instances", v)
+	}
+	if v := value(fams, "wisp_instance_busy_seconds_total", map[string]string{"service": "hello"}); v <= 0 {
+		t.Errorf("hello busy seconds %v", v)
+	}
+
+	// They move as requests are made.
+	for range 5 {
+		get(t, n, "", "/hello")
+	}
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		if got := value(scrape(t, n), "wisp_invocations_total", ok); got != 12 {
+			return fmt.Errorf("after 5 more: %v", got)
+		}
+		return nil
+	})
+}
+
+// TestTraceparentIn: a request that arrives with a W3C traceparent is
+// part of that trace; its span is found by trace id and by request id,
+// and its log entries carry the trace id.
+func TestTraceparentIn(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	c := adminClient(n)
+	mustDeploy(t, c, worker(t, "hello", `"/hello"`, `"Hello!"`))
+	const traceID, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	req, _ := http.NewRequest("GET", "http://"+n.GatewayAddr()+"/hello", nil)
+	req.Header.Set("traceparent", "00-"+traceID+"-"+parent+"-01")
+	r := do(t, req)
+	id := r.header.Get("X-Wisp-Request-Id")
+	var tr *api.Trace
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		tr, err = c.Trace(context.Background(), id)
+		return err
+	})
+	if tr.TraceID != traceID || len(tr.Spans) != 1 {
+		t.Fatalf("trace by request id: %+v", tr)
+	}
+	s := tr.Spans[0]
+	if s.ParentID != parent || s.Service != "hello" || s.Name != "GET" || s.Kind != "server" {
+		t.Fatalf("span: %+v", s)
+	}
+	for k, v := range map[string]any{"wisp.trigger": "http", "wisp.request_id": id, "url.path": "/hello", "http.response.status_code": float64(200), "wisp.outcome": "ok"} {
+		if s.Attributes[k] != v {
+			t.Errorf("attribute %s = %v (%T), want %v", k, s.Attributes[k], s.Attributes[k], v)
+		}
+	}
+	if cpu, _ := s.Attributes["wisp.cpu_ns"].(float64); node.CPUMeasured() && cpu <= 0 {
+		t.Errorf("no CPU time measured: %v", s.Attributes)
+	}
+	if byID, err := c.Trace(context.Background(), traceID); err != nil || len(byID.Spans) != 1 {
+		t.Fatalf("trace by trace id: %+v %v", byID, err)
+	}
+	if _, err := c.Trace(context.Background(), "0123456789abcdef0123456789abcdef"); err == nil || !strings.Contains(err.Error(), "no trace") {
+		t.Fatalf("unknown trace: %v", err)
+	}
+	list, err := c.Traces(context.Background(), "hello", 5)
+	if err != nil || len(list) == 0 || list[0].TraceID != traceID {
+		t.Fatalf("traces: %+v %v", list, err)
+	}
+}
+
+// TestUsageAddsUp: the usage the API reports is the sum of what each
+// invocation used, as its span recorded it; GB-seconds are memory_mb
+// times wall time; a restart keeps it.
+func TestUsageAddsUp(t *testing.T) {
+	dir := t.TempDir()
+	n := startNode(t, dir)
+	c := adminClient(n)
+	mustDeploy(t, c, writeService(t, "name = \"busy\"\nmain = \"index.js\"\nroutes = [\"/busy\"]\n[limits]\nmemory_mb = 256\n", map[string]string{
+		"index.js": "export default { fetch(req) { let x = 0; for (let i = 0; i < 20000; i++) x += i; return new Response('x'.repeat(100) + x) } }",
+	}))
+	const calls = 12
+	var ids []string
+	for range calls {
+		r := get(t, n, "", "/busy")
+		if r.status != 200 {
+			t.Fatalf("%+v", r)
+		}
+		ids = append(ids, r.header.Get("X-Wisp-Request-Id"))
+	}
+	var wall, cpu float64
+	var egress int
+	for _, id := range ids {
+		var tr *api.Trace
+		poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+			var err error
+			tr, err = c.Trace(context.Background(), id)
+			return err
+		})
+		a := tr.Spans[0].Attributes
+		wall += a["wisp.wall_ns"].(float64)
+		cpu += a["wisp.cpu_ns"].(float64)
+		egress += 100 + len("199990000")
+	}
+	var rep *api.UsageReport
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		rep, err = c.Usage(context.Background(), "", "busy")
+		if err != nil {
+			return err
+		}
+		if len(rep.Rows) != 1 || rep.Rows[0].Invocations != calls {
+			return fmt.Errorf("rows %+v", rep.Rows)
+		}
+		return nil
+	})
+	got := rep.Rows[0]
+	if float64(got.WallNS) != wall || float64(got.CPUNS) != cpu || got.EgressBytes != uint64(egress) {
+		t.Fatalf("usage %+v; the invocations' spans add up to wall %v cpu %v egress %d", got, wall, cpu, egress)
+	}
+	if got.MemoryMBNS != 256*got.WallNS || math.Abs(got.GBSeconds-0.25*got.WallSeconds) > 1e-9 {
+		t.Fatalf("memory: %+v", got)
+	}
+	if node.CPUMeasured() && (got.CPUNS == 0 || got.CPUNS > got.WallNS) {
+		t.Fatalf("cpu %d of wall %d", got.CPUNS, got.WallNS)
+	}
+	if rep.Total.Totals != got.Totals {
+		t.Fatalf("total %+v != the one row %+v", rep.Total, got)
+	}
+
+	// A restart keeps it.
+	if err := n.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n2 := startNode(t, dir)
+	rep2, err := adminClient(n2).Usage(context.Background(), "1d", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after usage.Totals
+	for _, r := range rep2.Rows {
+		if r.Service == "busy" {
+			after.Add(r.Totals)
+		}
+	}
+	if after != got.Totals {
+		t.Fatalf("after a restart: %+v, before %+v", after, got.Totals)
+	}
+}
