@@ -23,7 +23,7 @@ type instance struct {
 	vm      *goja.Runtime
 	loop    *loop
 	created time.Time
-	reqID   string // request being served, for log entries
+	reqID   string          // request being served, for log entries
 	reqCtx  context.Context // its context, for the trace id of log entries
 
 	makeIncoming  goja.Callable
