@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	goruntime "runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -283,6 +284,9 @@ func (inv *Invocation) TraceID() string {
 // held an instance and its CPU time.
 func (inv *Invocation) Usage() (wall, cpu time.Duration) { return inv.wall, inv.cpu }
 
+// attrPool holds the buffers finish builds a span's attributes in.
+var attrPool = sync.Pool{New: func() any { b := make([]attribute.KeyValue, 0, 12); return &b }}
+
 func (inv *Invocation) done() {
 	if inv.parties.Add(-1) == 0 {
 		inv.finish()
@@ -305,29 +309,33 @@ func (inv *Invocation) finish() {
 	if inv.span == nil {
 		return
 	}
-	attrs := [12]attribute.KeyValue{
+	buf := attrPool.Get().(*[]attribute.KeyValue)
+	attrs := append((*buf)[:0],
 		attribute.String("wisp.version", s.version),
 		attribute.String("wisp.trigger", triggerNames[inv.trigger]),
-		attribute.String("wisp.outcome", outcomeNames[out]),
+	)
+	if out != outOK {
+		attrs = append(attrs, attribute.String("wisp.outcome", outcomeNames[out]))
 	}
-	n := 3
-	add := func(kv attribute.KeyValue) { attrs[n] = kv; n++ }
 	if inv.reqID != "" {
-		add(attribute.String("wisp.request_id", inv.reqID))
+		attrs = append(attrs, attribute.String("wisp.request_id", inv.reqID))
 	}
 	if inv.method != "" {
-		add(attribute.String("http.request.method", inv.method))
-		add(attribute.String("url.path", inv.path))
+		attrs = append(attrs, attribute.String("http.request.method", inv.method), attribute.String("url.path", inv.path))
 	}
 	if inv.status != 0 {
-		add(attribute.Int("http.response.status_code", inv.status))
+		attrs = append(attrs, attribute.Int("http.response.status_code", inv.status))
 	}
 	if inv.state == stopped {
-		add(attribute.Bool("wisp.cold_start", inv.cold))
-		add(attribute.Int64("wisp.wall_ns", int64(inv.wall)))
-		add(attribute.Int64("wisp.cpu_ns", int64(inv.cpu)))
+		if inv.cold {
+			attrs = append(attrs, attribute.Bool("wisp.cold_start", true))
+		}
+		attrs = append(attrs, attribute.Int64("wisp.wall_ns", int64(inv.wall)), attribute.Int64("wisp.cpu_ns", int64(inv.cpu)))
 	}
-	inv.span.SetAttributes(attrs[:n]...)
+	inv.span.SetAttributes(attrs...) // copied: the buffer is reused
+	clear(attrs)
+	*buf = attrs
+	attrPool.Put(buf)
 	if out != outOK && out != outRejected {
 		inv.span.SetStatus(codes.Error, outcomeNames[out])
 	} else if inv.status >= 500 {
