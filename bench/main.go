@@ -36,7 +36,7 @@ import (
 // returns the targets it serves. A peer that cannot run here returns
 // errSkip (wrapped with the reason), which is reported, not fatal. To add
 // one, write its func in its own file and list it here.
-var peers = []peer{rawPeer, wispJSPeer, workerdPeer, goWasmPeer}
+var peers = []peer{rawPeer, wispJSPeer, observePeer, workerdPeer, goWasmPeer}
 
 func main() {
 	serveRaw := flag.String("serve-raw", "", "internal: serve the raw net/http baseline on this address")
@@ -137,7 +137,7 @@ func throughput(ctx context.Context, e *env, o options) error {
 			results[i] = append(results[i], r)
 		}
 	}
-	fmt.Printf("%-24s %10s %9s %9s %9s %8s\n", "target", "req/s", "p50", "p99", "p99.9", "vs raw")
+	fmt.Printf("%-28s %10s %9s %9s %9s %8s\n", "target", "req/s", "p50", "p99", "p99.9", "vs raw")
 	raw := map[string]float64{}
 	for i, tg := range targets {
 		r := merge(results[i])
@@ -147,7 +147,7 @@ func throughput(ctx context.Context, e *env, o options) error {
 		} else if base := raw[tg.workload]; base > 0 {
 			ratio = fmt.Sprintf("%.2f×", r.rps/base)
 		}
-		fmt.Printf("%-24s %10.0f %9s %9s %9s %8s\n", tg.name, r.rps, r.pct(50), r.pct(99), r.pct(99.9), ratio)
+		fmt.Printf("%-28s %10.0f %9s %9s %9s %8s\n", tg.name, r.rps, r.pct(50), r.pct(99), r.pct(99.9), ratio)
 	}
 	return nil
 }

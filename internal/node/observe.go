@@ -19,6 +19,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/wisp-run/wisp/internal/api"
+	"github.com/wisp-run/wisp/internal/manifest"
 	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/usage"
 )
@@ -217,3 +218,15 @@ func (n *Node) Usage(ctx context.Context, q usage.Query) (*api.UsageReport, erro
 // CPUMeasured reports whether this platform measures invocations' CPU
 // time (Linux does).
 func CPUMeasured() bool { return observe.CPUMeasured }
+
+// serviceTargets maps each service binding to the service it calls.
+func serviceTargets(m *manifest.Manifest) map[string]string {
+	if len(m.Services) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m.Services))
+	for _, b := range m.Services {
+		out[b.Binding] = b.Service
+	}
+	return out
+}
