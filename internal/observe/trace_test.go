@@ -35,7 +35,7 @@ type module struct {
 }
 
 func (m *module) NewInstance(context.Context) (runtime.Instance, error) { return m, nil }
-func (m *module) Close()                                              {}
+func (m *module) Close()                                                {}
 func (m *module) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
 	return m.prog(ctx, m.env, req, w)
 }
