@@ -79,7 +79,7 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 	if err != nil {
 		return nil, err
 	}
-	mod, err := eng.Load(ctx, runtime.Spec{Service: v.Service, Version: v.ID, Manifest: v.Manifest, Code: code, Env: env, Logs: n.logs})
+	mod, err := eng.Load(ctx, runtime.Spec{Service: v.Service, Version: v.ID, Manifest: v.Manifest, Code: code, Env: env, Logs: n.sink})
 	if err != nil {
 		return nil, err
 	}

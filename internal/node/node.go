@@ -51,10 +51,12 @@ type Node struct {
 	logs    *logs.Hub
 	engines map[string]runtime.Engine
 
-	lock  *os.File
-	token string
-	store *store.Store
-	reg   *registry.Registry
+	lock     *os.File
+	token    string
+	store    *store.Store
+	reg      *registry.Registry
+	logStore *logs.Store
+	sink     logs.Sink // where services' entries go: the hub and the log store
 
 	snap atomic.Pointer[gateway.Snapshot]
 
@@ -131,6 +133,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.reg, err = registry.Open(ctx, n.store); err != nil {
 		return err
 	}
+	if n.logStore, err = logs.OpenStore(ctx, n.store.JS, logs.StoreConfig{Replicas: n.store.Replicas(), Logger: n.log}); err != nil {
+		return err
+	}
+	n.sink = logs.Tee{n.logs, n.logStore}
+	n.gw.Logs = n.sink
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	changes, err := n.reg.Watch(runCtx)
@@ -258,6 +265,10 @@ func (n *Node) closeState() {
 	n.mu.Unlock()
 	if n.cancel != nil {
 		n.cancel()
+	}
+	if n.logStore != nil {
+		n.logStore.Close() // flushes queued entries
+		n.logStore = nil
 	}
 	if n.store != nil {
 		n.store.Close()
