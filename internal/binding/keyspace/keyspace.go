@@ -250,3 +250,19 @@ func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) 
 	}
 	return nil
 }
+
+// Header returns the headers of the record stored at subject (as given by
+// Space.Subject), or nil when there is none.
+func (s *Stream) Header(ctx context.Context, subject string) (nats.Header, error) {
+	if !strings.HasPrefix(subject, s.prefix) {
+		return nil, fmt.Errorf("subject %q is not in stream %s", subject, s.name)
+	}
+	m, err := s.st.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read record: %w", err)
+	}
+	return m.Header, nil
+}
