@@ -84,33 +84,54 @@ type Bucket interface {
 type ObjectInfo struct {
 	Key            string
 	Size           int64
-	ETag           string
+	ETag           string // hex MD5 of the body, as R2's for single uploads
+	Version        string // changes with every put
 	Uploaded       time.Time
 	ContentType    string
 	CustomMetadata map[string]string
+	HTTPMetadata
+}
+
+// HTTPMetadata is R2's httpMetadata other than the content type: headers
+// stored with an object and given back with it.
+type HTTPMetadata struct {
+	ContentLanguage    string    `json:"contentLanguage,omitempty"`
+	ContentDisposition string    `json:"contentDisposition,omitempty"`
+	ContentEncoding    string    `json:"contentEncoding,omitempty"`
+	CacheControl       string    `json:"cacheControl,omitempty"`
+	CacheExpiry        time.Time `json:"cacheExpiry,omitzero"`
 }
 
 // Object is an object's info and a stream of its body.
 type Object struct {
 	ObjectInfo
 	Body io.ReadCloser
+	// RangeOffset and RangeLength say which bytes Body holds (the whole
+	// object unless a range was asked for).
+	RangeOffset, RangeLength int64
 }
 
 // ObjectPutOptions are put()'s options.
 type ObjectPutOptions struct {
 	ContentType    string
 	CustomMetadata map[string]string
+	HTTPMetadata
+	// MD5, when set (hex), must match the body's digest or nothing is
+	// stored.
+	MD5 string
 }
 
 // ObjectGetOptions are get()'s options.
 type ObjectGetOptions struct {
 	RangeOffset, RangeLength int64 // a byte range; RangeLength 0 means to the end
+	RangeSuffix              int64 // when > 0: the last RangeSuffix bytes instead
 }
 
 // ObjectListOptions are list()'s options.
 type ObjectListOptions struct {
 	Prefix, Cursor, Delimiter string
-	Limit                     int
+	StartAfter                string // only keys after this one
+	Limit                     int    // 1..1000; 0 means 1000
 }
 
 // ObjectList is one page of objects.

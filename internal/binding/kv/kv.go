@@ -24,8 +24,8 @@ import (
 	"github.com/wisp-run/wisp/internal/store"
 )
 
-// Bucket is the record stream's KV bucket name.
-const Bucket = "wisp-kv"
+// RecordBucket is the record stream's KV bucket name.
+const RecordBucket = "wisp-kv"
 
 // Cloudflare's documented Workers KV limits.
 const (
@@ -76,7 +76,7 @@ type Config struct {
 
 // Open opens the node's KV on st, keeping large values in blobs.
 func Open(ctx context.Context, st *store.Store, blobs *blob.Store, cfg Config) (*Store, error) {
-	recs, err := keyspace.Open(ctx, st, Bucket)
+	recs, err := keyspace.Open(ctx, st, RecordBucket)
 	if err != nil {
 		return nil, err
 	}
