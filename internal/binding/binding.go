@@ -3,8 +3,11 @@ package binding
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -161,6 +164,68 @@ type Message struct {
 }
 
 // Fetcher performs outbound HTTP requests under the service's policy.
+// Do makes one request (following redirects, each checked against the
+// policy and counted as a subrequest, unless ctx says ManualRedirects)
+// and returns the response with its body streaming; the caller closes
+// it. ctx must come from StartInvocation.
 type Fetcher interface {
 	Do(ctx context.Context, req *http.Request) (*http.Response, error)
+}
+
+// DefaultMaxSubrequests bounds the outbound fetches and service-binding
+// calls one invocation may make (Workers' paid-plan figure).
+const DefaultMaxSubrequests = 1000
+
+type budgetKey struct{}
+
+type budget struct {
+	max  int64
+	used atomic.Int64
+}
+
+// StartInvocation returns ctx carrying a fresh budget of max subrequests
+// for one invocation of a service. Runtimes call it once per invocation
+// (an HTTP request, a scheduled or queue event) before running guest
+// code; Subrequest draws on it.
+func StartInvocation(ctx context.Context, max int) context.Context {
+	return context.WithValue(ctx, budgetKey{}, &budget{max: int64(max)})
+}
+
+// ErrNoInvocation means a subrequest was made with a context that did not
+// come from StartInvocation: a runtime bug, refused rather than unbounded.
+var ErrNoInvocation = errors.New("subrequest outside an invocation: the runtime did not call binding.StartInvocation")
+
+// SubrequestLimitError is returned once an invocation has used its budget.
+type SubrequestLimitError struct{ Max int64 }
+
+func (e *SubrequestLimitError) Error() string {
+	return fmt.Sprintf("Too many subrequests: this invocation already made %d (outbound fetches, redirects followed and service-binding calls), the most allowed", e.Max)
+}
+
+// Subrequest takes one subrequest from ctx's invocation budget.
+func Subrequest(ctx context.Context) error {
+	b, ok := ctx.Value(budgetKey{}).(*budget)
+	if !ok {
+		return ErrNoInvocation
+	}
+	if b.used.Add(1) > b.max {
+		return &SubrequestLimitError{Max: b.max}
+	}
+	return nil
+}
+
+type manualRedirectKey struct{}
+
+// ManualRedirects marks ctx so that Fetcher.Do returns a redirect
+// response as it is instead of following it (fetch's redirect: "manual"
+// and "error" modes).
+func ManualRedirects(ctx context.Context) context.Context {
+	return context.WithValue(ctx, manualRedirectKey{}, true)
+}
+
+// FollowsRedirects reports whether Fetcher.Do should follow redirects for
+// ctx.
+func FollowsRedirects(ctx context.Context) bool {
+	manual, _ := ctx.Value(manualRedirectKey{}).(bool)
+	return !manual
 }
