@@ -36,13 +36,20 @@ func (n *Node) apply(ctx context.Context, ch registry.Change, live bool) {
 		}
 		return
 	}
-	if cur != nil && cur.Version == ch.Service.Active {
+	if cur != nil && cur.Version == ch.Service.Active && cur.SecretsRev >= ch.Service.SecretsRev {
 		return
 	}
 	svc := n.takePreloaded(ch.Name, ch.Service.Active)
+	if svc != nil && svc.SecretsRev < ch.Service.SecretsRev {
+		svc.Pool.Close() // built before the latest secret change
+		svc = nil
+	}
 	var err error
 	if svc == nil {
 		svc, err = n.loadActive(ctx, ch.Service, live)
+		if err == nil {
+			svc.SecretsRev = ch.Service.SecretsRev // its secrets were read after this record
+		}
 	}
 	if err != nil {
 		keep := "none"
@@ -75,7 +82,7 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 	if !ok {
 		return nil, fmt.Errorf("no runtime for %q services on this node", v.Kind)
 	}
-	env, err := n.bindings(v.Manifest)
+	env, err := n.bindings(ctx, v.Manifest)
 	if err != nil {
 		return nil, err
 	}
