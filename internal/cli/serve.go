@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -13,6 +15,7 @@ import (
 type nodeFlags struct {
 	listen, admin, nats string
 	debug               bool
+	outboundAllow       []string
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
@@ -21,14 +24,23 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().StringVar(&f.admin, "admin", node.DefaultAdmin, "admin API address")
 	cmd.Flags().StringVar(&f.nats, "nats", "", "use the NATS server (with JetStream) at this URL instead of the embedded one")
 	cmd.Flags().BoolVar(&f.debug, "debug", false, "log debug detail")
+	cmd.Flags().StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "let services' outbound fetch reach this loopback/private/link-local range (CIDR; repeatable), if their allowed_hosts list it")
 }
 
-func (g *globals) nodeConfig(f *nodeFlags) node.Config {
+func (g *globals) nodeConfig(f *nodeFlags) (node.Config, error) {
 	level := slog.LevelInfo
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level)}
+	cfg := node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level)}
+	for _, s := range f.outboundAllow {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--outbound-allow %q is not a CIDR range (e.g. 10.0.0.0/8 or 127.0.0.1/32)", s)}
+		}
+		cfg.OutboundAllowNets = append(cfg.OutboundAllowNets, p.Masked())
+	}
+	return cfg, nil
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -38,7 +50,11 @@ func serveCmd(g *globals) *cobra.Command {
 		Short: "Run a node: gateway, admin API and (unless --nats) an embedded NATS JetStream store",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			n := node.New(g.nodeConfig(&f))
+			cfg, err := g.nodeConfig(&f)
+			if err != nil {
+				return err
+			}
+			n := node.New(cfg)
 			if err := n.Start(cmd.Context()); err != nil {
 				return err
 			}

@@ -341,3 +341,6 @@ func liveBlob(ctx context.Context, recs *keyspace.Stream, subject, id string) (b
 	}
 	return info.ID == id, nil
 }
+
+// HTTPStatus is the status Workers' KV API answers with.
+func (e *Error) HTTPStatus() int { return e.Status }

@@ -382,3 +382,6 @@ func (s *Store) LiveBlob(ctx context.Context, subject, id string) (bool, error) 
 	}
 	return m.Blob.ID == id, nil
 }
+
+// HTTPStatus is the status R2 answers with.
+func (e *Error) HTTPStatus() int { return e.Status }

@@ -63,6 +63,22 @@ func ValidName(s string) bool { return nameRe.MatchString(s) }
 // ErrNotFound means there is no such secret.
 var ErrNotFound = errors.New("no such secret")
 
+// Error is a secrets call refused: bad input (400) or a node that cannot
+// seal secrets (503).
+type Error struct {
+	Status int
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// HTTPStatus is the status the admin API answers with.
+func (e *Error) HTTPStatus() int { return e.Status }
+
+func badInput(format string, args ...any) *Error {
+	return &Error{Status: 400, Msg: fmt.Sprintf(format, args...)}
+}
+
 // Store reads and writes one node's view of the secrets.
 type Store struct {
 	kv     jetstream.KeyValue
@@ -222,13 +238,13 @@ func additionalData(service, name string) []byte {
 // write.
 func (s *Store) Put(ctx context.Context, service, name, value string) (uint64, error) {
 	if !ValidName(name) {
-		return 0, fmt.Errorf("%q is not a valid secret name (letters, digits and '_', not starting with a digit, at most 64)", name)
+		return 0, badInput("%q is not a valid secret name (letters, digits and '_', not starting with a digit, at most 64)", name)
 	}
 	if len(value) > MaxValueBytes {
-		return 0, fmt.Errorf("secret %s is %d bytes, over the limit of %d", name, len(value), MaxValueBytes)
+		return 0, badInput("secret %s is %d bytes, over the limit of %d", name, len(value), MaxValueBytes)
 	}
 	if s.aead == nil {
-		return 0, s.keyErr
+		return 0, &Error{Status: 503, Msg: s.keyErr.Error()}
 	}
 	names, err := s.List(ctx, service)
 	if err != nil {
@@ -239,7 +255,7 @@ func (s *Store) Put(ctx context.Context, service, name, value string) (uint64, e
 		exists = exists || i.Name == name
 	}
 	if !exists && len(names) >= MaxPerService {
-		return 0, fmt.Errorf("service %s already has %d secrets, the most allowed", service, MaxPerService)
+		return 0, badInput("service %s already has %d secrets, the most allowed", service, MaxPerService)
 	}
 	nonce := make([]byte, s.aead.NonceSize())
 	_, _ = rand.Read(nonce)
@@ -255,7 +271,7 @@ func (s *Store) Put(ctx context.Context, service, name, value string) (uint64, e
 // Delete removes a secret and returns the bucket revision of the delete.
 func (s *Store) Delete(ctx context.Context, service, name string) (uint64, error) {
 	if !ValidName(name) {
-		return 0, fmt.Errorf("%q is not a valid secret name", name)
+		return 0, badInput("%q is not a valid secret name", name)
 	}
 	e, err := s.kv.Get(ctx, entryKey(service, name))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
