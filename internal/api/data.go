@@ -232,7 +232,6 @@ func kvDelete(d Data, w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-
 func secretList(d Data, w http.ResponseWriter, r *http.Request) error {
 	svc, err := serviceName(r)
 	if err != nil {

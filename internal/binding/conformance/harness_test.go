@@ -67,7 +67,7 @@ func forEachRunner(t *testing.T, body func(t *testing.T, s *suite)) {
 // clock is the node's KV clock, moved by tests.
 type clock struct{ offset atomic.Int64 }
 
-func (c *clock) now() time.Time         { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // lockedBuffer collects the node's own log.
