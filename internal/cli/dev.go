@@ -70,6 +70,7 @@ func (g *globals) dev(ctx context.Context, dir string, f *nodeFlags) error {
 			g.printf("wisp dev: %v\n", err)
 			return
 		}
+		svcs = project.InBindingOrder(svcs)
 		for _, s := range svcs {
 			fp := fingerprint(s.Dir)
 			if prints[s.Dir] == fp {
