@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -150,7 +151,9 @@ func kvListCmd(g *globals) *cobra.Command {
 				if k.Expiration != 0 {
 					exp = time.Unix(k.Expiration, 0).Local().Format(time.DateTime)
 				}
-				fprintf(tw, "%s\t%s\t%s\n", k.Name, exp, string(k.Metadata))
+				var meta bytes.Buffer
+				_ = json.Compact(&meta, k.Metadata)
+				fprintf(tw, "%s\t%s\t%s\n", k.Name, exp, meta.String())
 			}
 			if err := tw.Flush(); err != nil {
 				return err
