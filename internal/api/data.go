@@ -99,10 +99,14 @@ func (h *Handler) routeData(c Control) {
 // callError gives an error that knows its status that status.
 func callError(err error) error {
 	var se StatusError
-	if errors.As(err, &se) {
-		return &Error{Status: se.HTTPStatus(), Code: CodeInvalidCall, Message: se.Error()}
+	if !errors.As(err, &se) {
+		return err
 	}
-	return err
+	code := CodeInvalidCall
+	if se.HTTPStatus() == http.StatusServiceUnavailable {
+		code = CodeUnavailable
+	}
+	return &Error{Status: se.HTTPStatus(), Code: code, Message: se.Error()}
 }
 
 func kvNamespace(d Data, r *http.Request) (binding.KV, string, error) {

@@ -210,22 +210,14 @@ func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) 
 		_ = sp.s.st.DeleteConsumer(dctx, name) // else it expires after InactiveThreshold
 	}()
 	pending := cons.CachedInfo().NumPending
-	for pending > 0 {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// The records are in the stream already: ask for what is there now
-		// rather than waiting for a full batch.
-		batch, err := cons.FetchNoWait(int(min(pending, scanBatch)))
-		if err != nil {
-			return fmt.Errorf("scan records: %w", err)
-		}
+	// deliver hands a batch to fn and returns how many records it held.
+	deliver := func(batch jetstream.MessageBatch) (int, error) {
 		got := 0
 		for m := range batch.Messages() {
 			got++
 			meta, err := m.Metadata()
 			if err != nil {
-				return fmt.Errorf("scan records: %w", err)
+				return got, fmt.Errorf("scan records: %w", err)
 			}
 			pending = meta.NumPending
 			key, err := decodeKey(strings.TrimPrefix(m.Subject(), sp.prefix))
@@ -237,15 +229,51 @@ func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) 
 				size, _ = strconv.Atoi(s)
 			}
 			if err := fn(Entry{Key: key, Header: m.Headers(), Seq: meta.Sequence.Stream, Size: size}); err != nil {
-				return err
+				return got, err
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return got, fmt.Errorf("scan records: %w", err)
+		}
+		return got, nil
+	}
+	for pending > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// The records are in the stream already: ask for what is there now
+		// rather than waiting for a full batch.
+		batch, err := cons.FetchNoWait(int(min(pending, scanBatch)))
+		if err != nil {
 			return fmt.Errorf("scan records: %w", err)
 		}
+		got, err := deliver(batch)
+		if err != nil || got > 0 {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		// Nothing came: either the records left were deleted since the
+		// consumer counted them, or the server is slow. Ask it, wait once
+		// if it says more are coming, and never end a scan early without
+		// its word.
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("scan records: %w", err)
+		}
+		if info.NumPending == 0 {
+			return nil
+		}
+		batch, err = cons.Fetch(int(min(info.NumPending, scanBatch)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return fmt.Errorf("scan records: %w", err)
+		}
+		if got, err = deliver(batch); err != nil {
+			return err
+		}
 		if got == 0 {
-			// Records deleted since the consumer counted them: nothing more.
-			break
+			return fmt.Errorf("scan records: the server holds %d more records but delivered none within 5s", info.NumPending)
 		}
 	}
 	return nil

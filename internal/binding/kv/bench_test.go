@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -85,4 +86,51 @@ func BenchmarkKVFromWarmWorker(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkList times list() pages in a namespace of 10,000 keys: a page
+// of 1000 (which reads every key once), a page of 10 (the same scan), and
+// a page under a prefix holding 100 keys (which reads only those).
+func BenchmarkList(b *testing.B) {
+	ns, err := open(b, newClock()).Private("bench", "MANY")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	errs := make(chan error, 8)
+	for w := range 8 {
+		go func() {
+			var err error
+			for i := w; i < 10_000 && err == nil; i += 8 {
+				err = ns.Put(ctx, fmt.Sprintf("user:%03d:%02d", i/100, i%100), []byte("v"), binding.KVPutOptions{})
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		o    binding.KVListOptions
+		want int
+	}{
+		{"page-1000-of-10000", binding.KVListOptions{}, 1000},
+		{"page-10-of-10000", binding.KVListOptions{Limit: 10}, 10},
+		{"prefix-100-of-10000", binding.KVListOptions{Prefix: "user:042:"}, 100},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				l, err := ns.List(ctx, tc.o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(l.Keys) != tc.want {
+					b.Fatalf("listed %d keys, want %d", len(l.Keys), tc.want)
+				}
+			}
+		})
+	}
 }
