@@ -133,10 +133,17 @@ class KVNamespace {
     Object.defineProperty(this, kBinding, { value: handle });
   }
 
-  async get(key, options) {
-    if (Array.isArray(key)) return kvBulk(this[kBinding], key, options, false);
-    const type = kvType(options);
-    return kvDecode(await this[kBinding].get(String(key), type, false), type);
+  // get is the hot path: a plain function chaining one promise costs far
+  // less in goja than an async function's await.
+  get(key, options) {
+    try {
+      if (Array.isArray(key)) return kvBulk(this[kBinding], key, options, false);
+      const type = kvType(options);
+      const p = this[kBinding].get(String(key), type, false);
+      return type === 'text' || type === 'arrayBuffer' ? p : p.then((v) => kvDecode(v, type));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   async getWithMetadata(key, options) {
