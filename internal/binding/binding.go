@@ -184,9 +184,10 @@ type budget struct {
 }
 
 // StartInvocation returns ctx carrying a fresh budget of max subrequests
-// for one invocation of a service. Runtimes call it once per invocation
-// (an HTTP request, a scheduled or queue event) before running guest
-// code; Subrequest draws on it.
+// for one invocation of a service; Subrequest draws on it. dispatch.Pool
+// calls it for every HTTP invocation (from the gateway, the admin API or
+// a service binding); other triggers (scheduled, queue) must call it
+// before running guest code.
 func StartInvocation(ctx context.Context, max int) context.Context {
 	return context.WithValue(ctx, budgetKey{}, &budget{max: int64(max)})
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/dop251/goja"
 
-	"github.com/wisp-run/wisp/internal/binding"
 	"github.com/wisp-run/wisp/internal/logs"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
@@ -142,7 +141,7 @@ func (in *instance) log(level logs.Level, msg string) {
 // Fetch runs the worker's fetch handler for one request.
 func (in *instance) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
 	in.reqID = req.ID
-	in.ctx = binding.StartInvocation(ctx, binding.DefaultMaxSubrequests)
+	in.ctx = ctx
 	defer func() { in.reqID, in.ctx = "", nil }()
 	done := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() { in.vm.Interrupt(errInterrupted); close(done) })
