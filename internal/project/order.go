@@ -5,8 +5,9 @@ import "sort"
 // InBindingOrder returns svcs ordered so that a service comes after the
 // services its [[services]] bindings call, when they are in the same
 // project: deploying in this order, no binding names a service that does
-// not exist yet. Otherwise the order is by folder; a cycle of bindings is
-// broken at its first service by folder, after every service outside it.
+// not exist yet. Among services free to go, the first by folder goes
+// first; when only services waiting on one another are left (a cycle of
+// bindings), the first of them by folder goes.
 func InBindingOrder(svcs []*Service) []*Service {
 	byName := map[string]*Service{}
 	for _, s := range svcs {
