@@ -209,49 +209,22 @@ func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) 
 		defer cancel()
 		_ = sp.s.st.DeleteConsumer(dctx, name) // else it expires after InactiveThreshold
 	}()
-	pending := cons.CachedInfo().NumPending
-	// deliver hands a batch to fn and returns how many records it held.
-	deliver := func(batch jetstream.MessageBatch) (int, error) {
-		got := 0
-		for m := range batch.Messages() {
-			got++
-			meta, err := m.Metadata()
-			if err != nil {
-				return got, fmt.Errorf("scan records: %w", err)
-			}
-			pending = meta.NumPending
-			key, err := decodeKey(strings.TrimPrefix(m.Subject(), sp.prefix))
-			if err != nil {
-				continue // not ours to list; cannot happen under the space's filter
-			}
-			size := 0
-			if s := m.Headers().Get(nats.MsgSize); s != "" {
-				size, _ = strconv.Atoi(s)
-			}
-			if err := fn(Entry{Key: key, Header: m.Headers(), Seq: meta.Sequence.Stream, Size: size}); err != nil {
-				return got, err
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return got, fmt.Errorf("scan records: %w", err)
-		}
-		return got, nil
-	}
-	for pending > 0 {
+	sc := &scanner{sp: sp, fn: fn, pending: cons.CachedInfo().NumPending}
+	for sc.pending > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		// The records are in the stream already: ask for what is there now
 		// rather than waiting for a full batch.
-		batch, err := cons.FetchNoWait(int(min(pending, scanBatch)))
+		batch, err := cons.FetchNoWait(int(min(sc.pending, scanBatch)))
 		if err != nil {
 			return fmt.Errorf("scan records: %w", err)
 		}
-		got, err := deliver(batch)
-		if err != nil || got > 0 {
-			if err != nil {
-				return err
-			}
+		got, err := sc.deliver(batch)
+		if err != nil {
+			return err
+		}
+		if got > 0 {
 			continue
 		}
 		// Nothing came: either the records left were deleted since the
@@ -265,11 +238,10 @@ func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) 
 		if info.NumPending == 0 {
 			return nil
 		}
-		batch, err = cons.Fetch(int(min(info.NumPending, scanBatch)), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
+		if batch, err = cons.Fetch(int(min(info.NumPending, scanBatch)), jetstream.FetchMaxWait(5*time.Second)); err != nil {
 			return fmt.Errorf("scan records: %w", err)
 		}
-		if got, err = deliver(batch); err != nil {
+		if got, err = sc.deliver(batch); err != nil {
 			return err
 		}
 		if got == 0 {
@@ -277,6 +249,41 @@ func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) 
 		}
 	}
 	return nil
+}
+
+// scanner hands a scan's batches to its callback.
+type scanner struct {
+	sp      *Space
+	fn      func(Entry) error
+	pending uint64 // records the consumer has yet to deliver
+}
+
+// deliver hands a batch to fn and returns how many records it held.
+func (sc *scanner) deliver(batch jetstream.MessageBatch) (int, error) {
+	got := 0
+	for m := range batch.Messages() {
+		got++
+		meta, err := m.Metadata()
+		if err != nil {
+			return got, fmt.Errorf("scan records: %w", err)
+		}
+		sc.pending = meta.NumPending
+		key, err := decodeKey(strings.TrimPrefix(m.Subject(), sc.sp.prefix))
+		if err != nil {
+			continue // not ours to list; cannot happen under the space's filter
+		}
+		size := 0
+		if s := m.Headers().Get(nats.MsgSize); s != "" {
+			size, _ = strconv.Atoi(s)
+		}
+		if err := sc.fn(Entry{Key: key, Header: m.Headers(), Seq: meta.Sequence.Stream, Size: size}); err != nil {
+			return got, err
+		}
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+		return got, fmt.Errorf("scan records: %w", err)
+	}
+	return got, nil
 }
 
 // Header returns the headers of the record stored at subject (as given by

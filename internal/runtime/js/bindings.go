@@ -199,27 +199,32 @@ func (in *instance) newObject(props map[string]any) *goja.Object {
 
 // --- KV ---
 
+// kvValue is a KV value as JS gets it: text (json is parsed by the
+// prelude) or an ArrayBuffer.
+func (in *instance) kvValue(b []byte, typ string) goja.Value {
+	if typ == "text" || typ == "json" {
+		return in.vm.ToValue(strings.ToValidUTF8(string(b), "\uFFFD"))
+	}
+	return in.vm.ToValue(in.vm.NewArrayBuffer(b))
+}
+
+// kvEntry is an entry as get() (a value or null) or getWithMetadata()
+// ({value, metadata} or null) hands it to the prelude.
+func (in *instance) kvEntry(e *binding.KVEntry, typ string, withMeta bool) goja.Value {
+	if e == nil {
+		return goja.Null()
+	}
+	if !withMeta {
+		return in.kvValue(e.Value, typ)
+	}
+	meta := goja.Null()
+	if e.Metadata != nil {
+		meta = in.vm.ToValue(string(e.Metadata))
+	}
+	return in.newObject(map[string]any{"value": in.kvValue(e.Value, typ), "metadata": meta})
+}
+
 func (in *instance) kvHandle(ns binding.KV) *goja.Object {
-	vm := in.vm
-	value := func(b []byte, typ string) goja.Value {
-		if typ == "text" || typ == "json" {
-			return vm.ToValue(strings.ToValidUTF8(string(b), "\uFFFD"))
-		}
-		return vm.ToValue(vm.NewArrayBuffer(b))
-	}
-	entry := func(e *binding.KVEntry, typ string, withMeta bool) goja.Value {
-		if e == nil {
-			return goja.Null()
-		}
-		if !withMeta {
-			return value(e.Value, typ)
-		}
-		meta := goja.Null()
-		if e.Metadata != nil {
-			meta = vm.ToValue(string(e.Metadata))
-		}
-		return in.newObject(map[string]any{"value": value(e.Value, typ), "metadata": meta})
-	}
 	return in.newObject(map[string]any{
 		"get": func(key, typ string, withMeta bool) goja.Value {
 			return in.async(func(ctx context.Context) settle {
@@ -227,38 +232,24 @@ func (in *instance) kvHandle(ns binding.KV) *goja.Object {
 				if err != nil {
 					return failed(err)
 				}
-				return func() (goja.Value, error) { return entry(e, typ, withMeta), nil }
+				return func() (goja.Value, error) { return in.kvEntry(e, typ, withMeta), nil }
 			})
 		},
 		"getMany": func(keys []string, typ string, withMeta bool) goja.Value {
-			return in.async(func(ctx context.Context) settle {
-				es := make([]*binding.KVEntry, len(keys))
-				for i, k := range keys {
-					e, err := ns.Get(ctx, k)
-					if err != nil {
-						return failed(err)
-					}
-					es[i] = e
-				}
-				return func() (goja.Value, error) {
-					out := make([]any, len(es))
-					for i, e := range es {
-						out[i] = entry(e, typ, withMeta)
-					}
-					return vm.ToValue(vm.NewArray(out...)), nil
-				}
-			})
+			return in.async(func(ctx context.Context) settle { return in.kvGetMany(ctx, ns, keys, typ, withMeta) })
 		},
 		"put": func(key string, v goja.Value, expiration, ttl int64, metadata goja.Value) goja.Value {
 			b, err := bytesOf(v)
-			if err != nil {
-				return in.async(func(context.Context) settle { return failed(err) })
-			}
 			o := binding.KVPutOptions{Expiration: expiration, ExpirationTTL: ttl}
 			if metadata != nil && !goja.IsUndefined(metadata) && !goja.IsNull(metadata) {
 				o.Metadata = json.RawMessage(metadata.String())
 			}
-			return in.async(func(ctx context.Context) settle { return done(goja.Undefined(), ns.Put(ctx, key, b, o)) })
+			return in.async(func(ctx context.Context) settle {
+				if err != nil {
+					return failed(err)
+				}
+				return done(goja.Undefined(), ns.Put(ctx, key, b, o))
+			})
 		},
 		"delete": func(key string) goja.Value {
 			return in.async(func(ctx context.Context) settle { return done(goja.Undefined(), ns.Delete(ctx, key)) })
@@ -269,23 +260,45 @@ func (in *instance) kvHandle(ns binding.KV) *goja.Object {
 				if err != nil {
 					return failed(err)
 				}
-				return func() (goja.Value, error) {
-					keys := make([]any, len(l.Keys))
-					for i, k := range l.Keys {
-						o := in.newObject(map[string]any{"name": k.Name})
-						if k.Expiration != 0 {
-							_ = o.Set("expiration", k.Expiration)
-						}
-						if k.Metadata != nil {
-							_ = o.Set("metadata", string(k.Metadata))
-						}
-						keys[i] = o
-					}
-					return in.newObject(map[string]any{"keys": vm.NewArray(keys...), "complete": l.Complete, "cursor": l.Cursor}), nil
-				}
+				return func() (goja.Value, error) { return in.kvListJS(l), nil }
 			})
 		},
 	})
+}
+
+// kvGetMany reads keys (a bulk get) off the loop.
+func (in *instance) kvGetMany(ctx context.Context, ns binding.KV, keys []string, typ string, withMeta bool) settle {
+	es := make([]*binding.KVEntry, len(keys))
+	for i, k := range keys {
+		e, err := ns.Get(ctx, k)
+		if err != nil {
+			return failed(err)
+		}
+		es[i] = e
+	}
+	return func() (goja.Value, error) {
+		out := make([]any, len(es))
+		for i, e := range es {
+			out[i] = in.kvEntry(e, typ, withMeta)
+		}
+		return in.vm.ToValue(in.vm.NewArray(out...)), nil
+	}
+}
+
+// kvListJS is a list page for the prelude: metadata stays JSON text.
+func (in *instance) kvListJS(l *binding.KVList) goja.Value {
+	keys := make([]any, len(l.Keys))
+	for i, k := range l.Keys {
+		o := in.newObject(map[string]any{"name": k.Name})
+		if k.Expiration != 0 {
+			_ = o.Set("expiration", k.Expiration)
+		}
+		if k.Metadata != nil {
+			_ = o.Set("metadata", string(k.Metadata))
+		}
+		keys[i] = o
+	}
+	return in.newObject(map[string]any{"keys": in.vm.NewArray(keys...), "complete": l.Complete, "cursor": l.Cursor})
 }
 
 // --- buckets ---
@@ -361,18 +374,6 @@ func (in *instance) objectInfo(i *binding.ObjectInfo) *goja.Object {
 }
 
 func (in *instance) bucketHandle(b binding.Bucket) *goja.Object {
-	vm := in.vm
-	info := func(i *binding.ObjectInfo, err error) settle {
-		if err != nil {
-			return failed(err)
-		}
-		return func() (goja.Value, error) {
-			if i == nil {
-				return goja.Null(), nil
-			}
-			return in.objectInfo(i), nil
-		}
-	}
 	return in.newObject(map[string]any{
 		"put": func(key string, v goja.Value, opts string) goja.Value {
 			body, err := bytesOf(v)
@@ -381,7 +382,7 @@ func (in *instance) bucketHandle(b binding.Bucket) *goja.Object {
 				if err = errors.Join(err, oerr); err != nil {
 					return failed(err)
 				}
-				return info(b.Put(ctx, key, bytes.NewReader(body), o.put()))
+				return in.infoJS(b.Put(ctx, key, bytes.NewReader(body), o.put()))
 			})
 		},
 		"putStream": func(key string, opts string) goja.Value {
@@ -392,68 +393,92 @@ func (in *instance) bucketHandle(b binding.Bucket) *goja.Object {
 			return in.putStream(b, key, o)
 		},
 		"get": func(key string, opts string) goja.Value {
-			o, oerr := parseObjectOptions(opts)
+			o, err := parseObjectOptions(opts)
 			return in.async(func(ctx context.Context) settle {
-				if oerr != nil {
-					return failed(oerr)
-				}
-				g := binding.ObjectGetOptions{}
-				if o.Offset != nil {
-					g.RangeOffset = *o.Offset
-				}
-				if o.Length != nil {
-					g.RangeLength = *o.Length
-				}
-				if o.Suffix != nil {
-					g.RangeSuffix = *o.Suffix
-				}
-				obj, err := b.Get(ctx, key, g)
 				if err != nil {
 					return failed(err)
 				}
-				return func() (goja.Value, error) {
-					if obj == nil {
-						return goja.Null(), nil
-					}
-					i := in.objectInfo(&obj.ObjectInfo)
-					_ = i.Set("range", in.newObject(map[string]any{"offset": obj.RangeOffset, "length": obj.RangeLength}))
-					_ = i.Set("body", in.bodyHandle(obj.Body))
-					return i, nil
-				}
+				return in.bucketGet(ctx, b, key, o)
 			})
 		},
 		"head": func(key string) goja.Value {
-			return in.async(func(ctx context.Context) settle { return info(b.Head(ctx, key)) })
+			return in.async(func(ctx context.Context) settle { return in.infoJS(b.Head(ctx, key)) })
 		},
 		"delete": func(keys []string) goja.Value {
 			return in.async(func(ctx context.Context) settle { return done(goja.Undefined(), b.Delete(ctx, keys...)) })
 		},
 		"list": func(opts string) goja.Value {
-			o, oerr := parseObjectOptions(opts)
+			o, err := parseObjectOptions(opts)
 			return in.async(func(ctx context.Context) settle {
-				if oerr != nil {
-					return failed(oerr)
-				}
-				l, err := b.List(ctx, binding.ObjectListOptions{Prefix: o.Prefix, Cursor: o.Cursor, Delimiter: o.Delimiter, StartAfter: o.StartAfter, Limit: o.Limit})
 				if err != nil {
 					return failed(err)
 				}
-				return func() (goja.Value, error) {
-					objs := make([]any, len(l.Objects))
-					for i := range l.Objects {
-						objs[i] = in.objectInfo(&l.Objects[i])
-					}
-					prefixes := make([]any, len(l.DelimitedPrefixes))
-					for i, p := range l.DelimitedPrefixes {
-						prefixes[i] = p
-					}
-					return in.newObject(map[string]any{
-						"objects": vm.NewArray(objs...), "truncated": l.Truncated, "cursor": l.Cursor, "delimitedPrefixes": vm.NewArray(prefixes...),
-					}), nil
-				}
+				return in.bucketList(ctx, b, o)
 			})
 		},
 	})
+}
+
+// infoJS settles with an object's info, or null for none.
+func (in *instance) infoJS(i *binding.ObjectInfo, err error) settle {
+	if err != nil {
+		return failed(err)
+	}
+	return func() (goja.Value, error) {
+		if i == nil {
+			return goja.Null(), nil
+		}
+		return in.objectInfo(i), nil
+	}
+}
+
+// bucketGet gets an object off the loop; its body is read later, chunk by
+// chunk, through a body handle.
+func (in *instance) bucketGet(ctx context.Context, b binding.Bucket, key string, o *objectOptions) settle {
+	g := binding.ObjectGetOptions{}
+	if o.Offset != nil {
+		g.RangeOffset = *o.Offset
+	}
+	if o.Length != nil {
+		g.RangeLength = *o.Length
+	}
+	if o.Suffix != nil {
+		g.RangeSuffix = *o.Suffix
+	}
+	obj, err := b.Get(ctx, key, g)
+	if err != nil {
+		return failed(err)
+	}
+	return func() (goja.Value, error) {
+		if obj == nil {
+			return goja.Null(), nil
+		}
+		i := in.objectInfo(&obj.ObjectInfo)
+		_ = i.Set("range", in.newObject(map[string]any{"offset": obj.RangeOffset, "length": obj.RangeLength}))
+		_ = i.Set("body", in.bodyHandle(obj.Body))
+		return i, nil
+	}
+}
+
+// bucketList lists a page of objects off the loop.
+func (in *instance) bucketList(ctx context.Context, b binding.Bucket, o *objectOptions) settle {
+	l, err := b.List(ctx, binding.ObjectListOptions{Prefix: o.Prefix, Cursor: o.Cursor, Delimiter: o.Delimiter, StartAfter: o.StartAfter, Limit: o.Limit})
+	if err != nil {
+		return failed(err)
+	}
+	return func() (goja.Value, error) {
+		objs := make([]any, len(l.Objects))
+		for i := range l.Objects {
+			objs[i] = in.objectInfo(&l.Objects[i])
+		}
+		prefixes := make([]any, len(l.DelimitedPrefixes))
+		for i, p := range l.DelimitedPrefixes {
+			prefixes[i] = p
+		}
+		return in.newObject(map[string]any{
+			"objects": in.vm.NewArray(objs...), "truncated": l.Truncated, "cursor": l.Cursor, "delimitedPrefixes": in.vm.NewArray(prefixes...),
+		}), nil
+	}
 }
 
 // bodyHandle reads an object's body: read() gives the next chunk (an
@@ -553,49 +578,54 @@ func (in *instance) putStream(b binding.Bucket, key string, o *objectOptions) go
 // --- service bindings ---
 
 func (in *instance) serviceHandle(s binding.Service) *goja.Object {
-	vm := in.vm
 	return in.newObject(map[string]any{
 		"fetch": func(method, url string, flat []string, body goja.Value) goja.Value {
-			b, berr := bytesOf(body)
+			b, err := bytesOf(body)
 			return in.async(func(ctx context.Context) settle {
-				if berr != nil {
-					return failed(berr)
-				}
-				var rd io.Reader
-				if b != nil {
-					rd = bytes.NewReader(b)
-				}
-				req, err := http.NewRequestWithContext(ctx, method, url, rd)
-				if err != nil {
-					return failed(typeError{fmt.Sprintf("Fetch API cannot load: %s (%v)", url, err)})
-				}
-				for i := 0; i+1 < len(flat); i += 2 {
-					req.Header.Add(flat[i], flat[i+1])
-				}
-				resp, err := s.Fetch(ctx, req)
 				if err != nil {
 					return failed(err)
 				}
-				defer resp.Body.Close()
-				data, err := io.ReadAll(io.LimitReader(resp.Body, maxServiceResponse+1))
-				if err != nil {
-					return failed(fmt.Errorf("reading the response of %s: %w", url, err))
-				}
-				if len(data) > maxServiceResponse {
-					return failed(fmt.Errorf("the response of %s is over %d MiB, more than this runtime reads into memory", url, maxServiceResponse>>20))
-				}
-				return func() (goja.Value, error) {
-					var hs []any
-					for k, vs := range resp.Header {
-						for _, v := range vs {
-							hs = append(hs, strings.ToLower(k), v)
-						}
-					}
-					return in.newObject(map[string]any{
-						"status": resp.StatusCode, "headers": vm.NewArray(hs...), "body": vm.NewArrayBuffer(data),
-					}), nil
-				}
+				return in.serviceFetch(ctx, s, method, url, flat, b)
 			})
 		},
 	})
+}
+
+// serviceFetch makes a service-binding call off the loop and reads the
+// response (bounded) for the prelude's Response.
+func (in *instance) serviceFetch(ctx context.Context, s binding.Service, method, url string, flat []string, body []byte) settle {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return failed(typeError{fmt.Sprintf("Fetch API cannot load: %s (%v)", url, err)})
+	}
+	for i := 0; i+1 < len(flat); i += 2 {
+		req.Header.Add(flat[i], flat[i+1])
+	}
+	resp, err := s.Fetch(ctx, req)
+	if err != nil {
+		return failed(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxServiceResponse+1))
+	if err != nil {
+		return failed(fmt.Errorf("reading the response of %s: %w", url, err))
+	}
+	if len(data) > maxServiceResponse {
+		return failed(fmt.Errorf("the response of %s is over %d MiB, more than this runtime reads into memory", url, maxServiceResponse>>20))
+	}
+	return func() (goja.Value, error) {
+		var hs []any
+		for k, vs := range resp.Header {
+			for _, v := range vs {
+				hs = append(hs, strings.ToLower(k), v)
+			}
+		}
+		return in.newObject(map[string]any{
+			"status": resp.StatusCode, "headers": in.vm.NewArray(hs...), "body": in.vm.NewArrayBuffer(data),
+		}), nil
+	}
 }
