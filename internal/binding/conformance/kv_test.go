@@ -61,6 +61,15 @@ func TestKV(t *testing.T) {
 			}
 		})
 
+		t.Run("streamed value", func(t *testing.T) {
+			s := s.with(t)
+			s.ok("kvguest", op("kv.putStream", m{"key": "streamed", "chunks": []string{"one ", "two ", "three"}}))
+			if got := s.ok("kvguest", op("kv.get", m{"key": "streamed"})); got != "one two three" {
+				t.Fatalf("streamed value reads %v", got)
+			}
+			s.fails("kvguest", op("kv.putStream", m{"key": "huge", "chunks": []string{}, "extraMiB": 26}), "KV PUT failed: 413 Value length of at least 27262976 exceeds limit of 26214400.")
+		})
+
 		t.Run("metadata", func(t *testing.T) {
 			s := s.with(t)
 			s.ok("kvguest", op("kv.put", m{"key": "meta", "text": "v", "options": m{"metadata": m{"owner": "ann", "n": 1}}}))

@@ -38,7 +38,9 @@ function chunkBuffer(chunk) {
   throw new TypeError('a stream written to a binding must carry Uint8Array chunks');
 }
 
-async function readAll(stream) {
+// readAll reads a stream whole; past max bytes it stops and throws what
+// tooLarge(bytesRead) makes.
+async function readAll(stream, max, tooLarge) {
   const reader = stream.getReader();
   const parts = [];
   let n = 0;
@@ -48,6 +50,10 @@ async function readAll(stream) {
     const b = new Uint8Array(chunkBuffer(value));
     parts.push(b);
     n += b.byteLength;
+    if (n > max) {
+      if (typeof reader.cancel === 'function') reader.cancel();
+      throw tooLarge(n);
+    }
   }
   const out = new Uint8Array(n);
   let off = 0;
@@ -124,7 +130,10 @@ async function kvBulk(h, keys, options, withMetadata) {
 async function kvValue(value) {
   if (typeof value === 'string') return value;
   if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return copyBuffer(value);
-  if (isStream(value)) return readAll(value);
+  if (isStream(value)) {
+    const max = 25 * 1024 * 1024;
+    return readAll(value, max, (n) => kvError('PUT', 413, `Value length of at least ${n} exceeds limit of ${max}.`));
+  }
   throw new TypeError('KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.');
 }
 

@@ -16,6 +16,14 @@ function unhex(s) {
   return b;
 }
 
+// TextEncoderLike encodes ASCII text as bytes (the runtime may not have
+// TextEncoder yet).
+function TextEncoderLike(s) {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
 function value(m) {
   if (m.hex !== undefined) return unhex(m.hex);
   if (m.json !== undefined) return JSON.stringify(m.json);
@@ -77,6 +85,19 @@ const ops = {
   },
   'kv.put': async (env, m) => { await env[m.binding].put(m.key, value(m), m.options); return true; },
   'kv.delete': async (env, m) => { await env[m.binding].delete(m.key); return true; },
+  // putStream writes m.chunks (text), then m.extraMiB MiB of zeros, as a
+  // stream (a ReadableStream when the runtime has one).
+  'kv.putStream': async (env, m) => {
+    const parts = m.chunks.map((c) => new TextEncoderLike(c));
+    for (let i = 0; i < (m.extraMiB || 0); i++) parts.push(new Uint8Array(1 << 20));
+    let i = 0;
+    const next = () => (i < parts.length ? parts[i++] : null);
+    const stream = typeof ReadableStream === 'function'
+      ? new ReadableStream({ pull(c) { const b = next(); if (b === null) c.close(); else c.enqueue(b); } })
+      : { getReader() { return { read: async () => { const b = next(); return b === null ? { done: true } : { done: false, value: b }; } }; } };
+    await env[m.binding].put(m.key, stream);
+    return true;
+  },
   'kv.list': async (env, m) => env[m.binding].list(m.options),
   'kv.fill': async (env, m) => {
     const ns = env[m.binding];
