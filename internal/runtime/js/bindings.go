@@ -82,7 +82,11 @@ func (in *instance) addBindings(env *goja.Object) error {
 	}
 	f := factories.ToObject(vm)
 	add := func(factory, name string, handle *goja.Object) error {
-		obj, err := callable(f, factory)(goja.Undefined(), vm.ToValue(name), handle)
+		newBinding, ok := goja.AssertFunction(f.Get(factory))
+		if !ok {
+			return fmt.Errorf("js: 80_bindings.js has no %s factory", factory)
+		}
+		obj, err := newBinding(goja.Undefined(), vm.ToValue(name), handle)
 		if err != nil {
 			return fmt.Errorf("binding %s: %w", name, err)
 		}
