@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,7 @@ type nodeFlags struct {
 	scale               node.Scale
 	observe             node.Observability
 	traceSample         float64
+	outboundAllow       []string
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
@@ -33,19 +36,27 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().IntVar(&f.observe.TraceBuffer, "trace-buffer", 0, "spans kept on the node for wisp trace (default 10000)")
 	cmd.Flags().BoolVar(&f.observe.Off, "no-observe", false, "no metrics, traces or usage metering (to measure their cost)")
 	_ = cmd.Flags().MarkHidden("no-observe")
+	cmd.Flags().StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "let services' outbound fetch reach this loopback/private/link-local range (CIDR; repeatable), if their allowed_hosts list it")
 }
 
-func (g *globals) nodeConfig(f *nodeFlags) node.Config {
+func (g *globals) nodeConfig(f *nodeFlags) (node.Config, error) {
 	level := slog.LevelInfo
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	obs := f.observe
-	obs.TraceSample = f.traceSample
+	cfg := node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale, Observe: f.observe}
+	cfg.Observe.TraceSample = f.traceSample
 	if f.traceSample == 0 {
-		obs.NoTracing = true
+		cfg.Observe.NoTracing = true
 	}
-	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale, Observe: obs}
+	for _, s := range f.outboundAllow {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--outbound-allow %q is not a CIDR range (e.g. 10.0.0.0/8 or 127.0.0.1/32)", s)}
+		}
+		cfg.OutboundAllowNets = append(cfg.OutboundAllowNets, p.Masked())
+	}
+	return cfg, nil
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -55,7 +66,11 @@ func serveCmd(g *globals) *cobra.Command {
 		Short: "Run a node: gateway, admin API and (unless --nats) an embedded NATS JetStream store",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			n := node.New(g.nodeConfig(&f))
+			cfg, err := g.nodeConfig(&f)
+			if err != nil {
+				return err
+			}
+			n := node.New(cfg)
 			if err := n.Start(cmd.Context()); err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wisp-run/wisp/internal/binding"
 	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
@@ -419,6 +420,9 @@ func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseW
 	}
 	broken, ran := true, error(errPanicked)
 	defer func() { p.end(inv, e, broken, ran) }()
+	// Every invocation gets its own budget of subrequests (outbound
+	// fetches, service-binding calls), whatever the runtime.
+	ctx = binding.StartInvocation(ctx, binding.DefaultMaxSubrequests)
 	err = e.inst.Fetch(ctx, req, w)
 	broken, ran = runtime.MustDiscard(err), err
 	return err

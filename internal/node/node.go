@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -38,7 +39,13 @@ type Config struct {
 	Scale         Scale        // instance pools and the node-wide budget
 	Logger        *slog.Logger // the platform's own log
 	Logs          *logs.Hub    // service logs; a new hub when nil
-	Observe       Observability
+	// OutboundAllowNets are address ranges services' outbound fetch may
+	// reach although they are loopback, private, link-local or metadata
+	// addresses (never without an allowed_hosts entry too).
+	OutboundAllowNets []netip.Prefix
+	// Now is the clock of KV expiry; tests move it. Default time.Now.
+	Now     func() time.Time
+	Observe Observability
 }
 
 // Defaults for Config.
@@ -61,6 +68,7 @@ type Node struct {
 	reg      *registry.Registry
 	logStore *logs.Store
 	sink     logs.Sink         // where services' entries go: the hub and the log store
+	data     *dataPlane        // what bindings reach (bindings.go)
 	obs      *observe.Observer // nil when observability is off
 	meter    *usage.Meter
 
@@ -156,6 +164,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.sink = logs.Tee{n.logs, n.logStore}
 	n.gw.Logs = n.sink
 	if err := n.startObserve(ctx); err != nil {
+		return err
+	}
+	if err := n.openData(ctx); err != nil {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -337,6 +348,7 @@ func (n *Node) closeState() {
 		n.cancel()
 	}
 	n.stopObserve()
+	n.closeData()
 	if n.logStore != nil {
 		n.logStore.Close() // flushes queued entries
 		n.logStore = nil

@@ -24,7 +24,7 @@ type instance struct {
 	loop    *loop
 	created time.Time
 	reqID   string          // request being served, for log entries
-	reqCtx  context.Context // its context, for the trace id of log entries
+	ctx     context.Context // the invocation being served (bindings use it); nil between invocations
 
 	makeIncoming  goja.Callable
 	makeContext   goja.Callable
@@ -141,16 +141,17 @@ func (in *instance) log(level logs.Level, msg string) {
 
 // traceID is the trace of the request being served, for log entries.
 func (in *instance) traceID() string {
-	if in.reqCtx == nil {
+	if in.ctx == nil {
 		return ""
 	}
-	return observe.TraceID(in.reqCtx)
+	return observe.TraceID(in.ctx)
 }
 
 // Fetch runs the worker's fetch handler for one request.
 func (in *instance) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
-	in.reqID, in.reqCtx = req.ID, ctx
-	defer func() { in.reqID, in.reqCtx = "", nil }()
+	in.reqID = req.ID
+	in.ctx = ctx
+	defer func() { in.reqID, in.ctx = "", nil }()
 	done := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() { in.vm.Interrupt(errInterrupted); close(done) })
 	defer func() {
