@@ -273,3 +273,81 @@ func TestUsageAddsUp(t *testing.T) {
 		t.Fatalf("after a restart: %+v, before %+v", after, got.Totals)
 	}
 }
+
+// TestBindingSpans: real JS workers: cart writes KV and calls inventory
+// through a service binding, inventory reads its own KV. One trace, each
+// binding call a client span under the invocation that made it, the
+// callee's invocation under the call, which carries a traceparent; the
+// calls are counted.
+func TestBindingSpans(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	c := adminClient(n)
+	mustDeploy(t, c, writeService(t, "name = \"inventory\"\nmain = \"index.js\"\n[[kv_namespaces]]\nbinding = \"STOCK\"\n", map[string]string{
+		"index.js": "export default { async fetch(req, env) { const n = await env.STOCK.get('bike'); return new Response('stock ' + n + (req.headers.get('traceparent') ? ' traced' : ' untraced')) } }",
+	}))
+	mustDeploy(t, c, writeService(t, "name = \"cart\"\nmain = \"index.js\"\nroutes = [\"/cart\"]\n[[kv_namespaces]]\nbinding = \"CARTS\"\n[[services]]\nbinding = \"INVENTORY\"\nservice = \"inventory\"\n", map[string]string{
+		"index.js": `export default { async fetch(req, env) {
+			await env.CARTS.put('ann', 'bike');
+			const r = await env.INVENTORY.fetch('http://inventory/api/inventory/bike');
+			return new Response('cart: ' + await r.text());
+		} }`,
+	}))
+	r := get(t, n, "", "/cart")
+	if r.status != 200 || r.body != "cart: stock null traced" {
+		t.Fatalf("%+v", r)
+	}
+	var tr *api.Trace
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		if tr, err = adminClient(n).Trace(context.Background(), r.header.Get("X-Wisp-Request-Id")); err != nil {
+			return err
+		}
+		if len(tr.Spans) < 5 {
+			return fmt.Errorf("%d spans", len(tr.Spans))
+		}
+		return nil
+	})
+	byID := map[string]api.Span{}
+	for _, s := range tr.Spans {
+		byID[s.SpanID] = s
+	}
+	var edges []string
+	for _, s := range tr.Spans {
+		p := "(root)"
+		if ps, ok := byID[s.ParentID]; ok {
+			p = ps.Service + "/" + ps.Name
+		}
+		edges = append(edges, p+" → "+s.Service+"/"+s.Name+" ["+s.Kind+"]")
+	}
+	got := strings.Join(edges, "\n")
+	for _, w := range []string{
+		"(root) → cart/GET [server]",
+		"cart/GET → cart/KV CARTS put [client]",
+		"cart/GET → cart/call inventory fetch [client]",
+		"cart/call inventory fetch → inventory/GET [server]",
+		"inventory/GET → inventory/KV STOCK get [client]",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in:\n%s", w, got)
+		}
+	}
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		fams := scrape(t, n)
+		for _, w := range []struct {
+			labels map[string]string
+			v      float64
+		}{
+			{map[string]string{"service": "cart", "type": "kv", "operation": "put", "outcome": "ok"}, 1},
+			{map[string]string{"service": "cart", "type": "service", "operation": "fetch", "outcome": "ok"}, 1},
+			{map[string]string{"service": "inventory", "type": "kv", "operation": "get", "outcome": "ok"}, 1},
+		} {
+			if v := value(fams, "wisp_binding_operations_total", w.labels); v != w.v {
+				return fmt.Errorf("%v: %v", w.labels, v)
+			}
+		}
+		if v := value(fams, "wisp_invocations_total", map[string]string{"service": "inventory", "trigger": "service", "outcome": "ok"}); v != 1 {
+			return fmt.Errorf("inventory's service-triggered invocations: %v", v)
+		}
+		return nil
+	})
+}
