@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -46,8 +47,12 @@ func BenchmarkObserve(b *testing.B) {
 		addrs[i] = benchNodeWith(b, v.obs)
 	}
 	b.Run("raw-net-http", func(b *testing.B) { drive(b, "http://"+ln.Addr().String()+"/hello") })
-	for i, v := range variants {
-		b.Run(v.name, func(b *testing.B) { drive(b, "http://"+addrs[i]+"/hello") })
+	order := []int{0, 1, 2}
+	if os.Getenv("WISP_BENCH_REVERSE") != "" {
+		order = []int{2, 1, 0} // to check that the order does not decide
+	}
+	for _, i := range order {
+		b.Run(variants[i].name, func(b *testing.B) { drive(b, "http://"+addrs[i]+"/hello") })
 	}
 }
 
