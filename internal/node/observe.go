@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/wisp-run/wisp/internal/api"
 	"github.com/wisp-run/wisp/internal/manifest"
@@ -151,24 +149,21 @@ func (n *Node) Trace(ctx context.Context, id string) (*api.Trace, error) {
 	if !ok {
 		return nil, api.NotFound(fmt.Sprintf("no trace %s is kept on this node (it keeps the most recent spans only; export them with --otlp-endpoint to keep more)", id))
 	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].StartTime().Before(spans[j].StartTime()) })
-	t := &api.Trace{TraceID: spans[0].SpanContext().TraceID().String(), Spans: make([]api.Span, 0, len(spans))}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].Start.Before(spans[j].Start) })
+	t := &api.Trace{TraceID: spans[0].SpanContext.TraceID().String(), Spans: make([]api.Span, 0, len(spans))}
 	for _, s := range spans {
 		t.Spans = append(t.Spans, wireSpan(s))
 	}
 	return t, nil
 }
 
-func wireSpan(s sdktrace.ReadOnlySpan) api.Span {
+func wireSpan(s *observe.Span) api.Span {
 	out := api.Span{
-		SpanID: s.SpanContext().SpanID().String(), Service: observe.ServiceOf(s), Name: s.Name(),
-		Kind: s.SpanKind().String(), Start: s.StartTime(), End: s.EndTime(),
+		SpanID: s.SpanContext.SpanID().String(), Service: s.Service, Name: s.Name,
+		Kind: s.Kind.String(), Start: s.Start, End: s.End, Error: s.Error, Status: s.Status,
 	}
-	if p := s.Parent(); p.IsValid() {
-		out.ParentID = p.SpanID().String()
-	}
-	if st := s.Status(); st.Code == codes.Error {
-		out.Error, out.Status = true, st.Description
+	if s.Parent.IsValid() {
+		out.ParentID = s.Parent.SpanID().String()
 	}
 	if attrs := s.Attributes(); len(attrs) > 0 {
 		out.Attributes = make(map[string]any, len(attrs))
@@ -176,8 +171,8 @@ func wireSpan(s sdktrace.ReadOnlySpan) api.Span {
 			out.Attributes[string(kv.Key)] = kv.Value.AsInterface()
 		}
 	}
-	for _, l := range s.Links() {
-		out.Links = append(out.Links, api.SpanLink{TraceID: l.SpanContext.TraceID().String(), SpanID: l.SpanContext.SpanID().String()})
+	for _, l := range s.Links {
+		out.Links = append(out.Links, api.SpanLink{TraceID: l.TraceID().String(), SpanID: l.SpanID().String()})
 	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wisp-run/wisp/internal/binding"
@@ -76,32 +75,46 @@ func (s *Service) binding(typ, name, span string) *bound {
 	return &bound{s: s, typ: typ, span: span, attrs: attrs}
 }
 
-// start begins a call: a child span of ctx's invocation, and the clock
-// for the metrics. The returned func ends it.
-func (b *bound) start(ctx context.Context, op string, kind trace.SpanKind, extra ...attribute.KeyValue) (context.Context, trace.Span, func(error)) {
+// start begins a call: a child span of ctx's invocation (nil when
+// tracing is off), and the clock for the metrics. The returned func ends
+// it; attributes may be added to the span before that.
+func (b *bound) start(ctx context.Context, op string, kind trace.SpanKind, extra ...attribute.KeyValue) (context.Context, *Span, func(error)) {
 	began := time.Now()
-	var span trace.Span
-	if b.s.tracer != nil {
-		opts := []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithAttributes(b.attrs...), trace.WithAttributes(attribute.String("wisp.binding.operation", op))}
-		if len(extra) > 0 {
-			opts = append(opts, trace.WithAttributes(extra...))
+	var span *Span
+	if b.s.traced {
+		parent := SpanContextFrom(ctx)
+		c := &spanContext{Context: ctx}
+		attrs := make([]attribute.KeyValue, 0, len(b.attrs)+1+len(extra)+1)
+		attrs = append(append(append(attrs, b.attrs...), attribute.String("wisp.binding.operation", op)), extra...)
+		c.span = Span{
+			SpanContext: b.s.o.newSpanContext(parent), Parent: parent, Service: b.s.name, Version: b.s.version,
+			Name: b.span + " " + op, Kind: kind, Start: began, attrs: attrs,
 		}
-		ctx, span = b.s.tracer.Start(ctx, b.span+" "+op, opts...)
+		ctx, span = c, &c.span
 	}
 	return ctx, span, func(err error) {
+		end := time.Now()
 		outcome := "ok"
 		if err != nil {
 			outcome = "error"
-			if span != nil {
-				span.SetStatus(codes.Error, err.Error())
-			}
 		}
 		m := b.s.o.m
 		m.bindingOps.WithLabelValues(b.s.name, b.typ, op, outcome).Inc()
-		m.bindingDur.WithLabelValues(b.s.name, b.typ, op).Observe(time.Since(began).Seconds())
+		m.bindingDur.WithLabelValues(b.s.name, b.typ, op).Observe(end.Sub(began).Seconds())
 		if span != nil {
-			span.End()
+			span.End = end
+			if err != nil {
+				span.Error, span.Status = true, err.Error()
+			}
+			b.s.o.record(span)
 		}
+	}
+}
+
+// setStatus records the HTTP status a call got.
+func (s *Span) setStatus(code int) {
+	if s != nil {
+		s.attrs = append(s.attrs, attribute.Int("http.response.status_code", code))
 	}
 }
 
@@ -196,8 +209,8 @@ func (c *serviceOps) Fetch(ctx context.Context, req *http.Request) (*http.Respon
 		Inject(ctx, req.Header)
 	}
 	resp, err := c.Service.Fetch(ctx, req)
-	if span != nil && resp != nil {
-		span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+	if resp != nil {
+		span.setStatus(resp.StatusCode)
 	}
 	end(err)
 	return resp, err
@@ -238,8 +251,8 @@ func (f *fetchOps) Do(ctx context.Context, req *http.Request) (*http.Response, e
 		req.Body = &egressBody{ReadCloser: req.Body, ctx: ctx}
 	}
 	resp, err := f.Fetcher.Do(ctx, req)
-	if span != nil && resp != nil {
-		span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+	if resp != nil {
+		span.setStatus(resp.StatusCode)
 	}
 	end(err)
 	return resp, err

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	goruntime "runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wisp-run/wisp/internal/runtime"
@@ -86,7 +84,8 @@ type Invocation struct {
 	context.Context
 	svc     *Service
 	trigger Trigger
-	span    trace.Span // nil when not traced
+	span    Span // when traced
+	traced  bool
 	name    string
 	reqID   string
 	method  string
@@ -101,6 +100,7 @@ type Invocation struct {
 	cold    bool
 	out     outcome
 	refused bool
+	refusal string // why no instance could be had
 	// parties is how many of the caller that began it and the pool that
 	// ran it have yet to say they are done; the last one ends it.
 	parties atomic.Int32
@@ -110,8 +110,13 @@ type invocationKey struct{}
 
 // Value makes the invocation findable in its context.
 func (inv *Invocation) Value(key any) any {
-	if key == (invocationKey{}) {
+	switch key {
+	case invocationKey{}:
 		return inv
+	case spanKey{}:
+		if inv.traced {
+			return &inv.span
+		}
 	}
 	return inv.Context.Value(key)
 }
@@ -129,26 +134,32 @@ func FromContext(ctx context.Context) *Invocation {
 // invocation id shown in logs. A traceparent already extracted into ctx
 // (Extract) makes it part of that trace.
 func (s *Service) Begin(ctx context.Context, t Trigger, name, reqID string) (context.Context, *Invocation) {
+	return s.BeginLinked(ctx, t, name, reqID, nil)
+}
+
+// BeginLinked is Begin for an invocation caused by several senders (a
+// queue batch): its span links each of their spans. Its parent is ctx's
+// span (ExtractMap of the first message's headers, typically).
+func (s *Service) BeginLinked(ctx context.Context, t Trigger, name, reqID string, links []trace.SpanContext) (context.Context, *Invocation) {
 	if s == nil {
 		return ctx, nil
 	}
-	inv := &Invocation{svc: s, trigger: t, name: name, reqID: reqID, begun: time.Now()}
+	inv := &Invocation{Context: ctx, svc: s, trigger: t, name: name, reqID: reqID, begun: time.Now()}
 	inv.parties.Store(1)
-	inv.Context = inv.startSpan(ctx)
+	if s.traced {
+		kind := trace.SpanKindServer
+		switch t {
+		case Queue, Async, Cron:
+			kind = trace.SpanKindConsumer
+		}
+		parent := SpanContextFrom(ctx)
+		inv.traced = true
+		inv.span = Span{
+			SpanContext: s.o.newSpanContext(parent), Parent: parent, Service: s.name, Version: s.version,
+			Name: name, Kind: kind, Start: inv.begun, Links: links, inv: inv,
+		}
+	}
 	return inv, inv
-}
-
-func (inv *Invocation) startSpan(ctx context.Context) context.Context {
-	if inv.svc.tracer == nil {
-		return ctx
-	}
-	kind := trace.SpanKindServer
-	switch inv.trigger {
-	case Queue, Async, Cron:
-		kind = trace.SpanKindConsumer
-	}
-	ctx, inv.span = inv.svc.tracer.Start(ctx, inv.name, trace.WithSpanKind(kind), trace.WithTimestamp(inv.begun))
-	return ctx
 }
 
 // SetHTTP records the request's method and path for the span.
@@ -179,7 +190,7 @@ func (s *Service) Adopt(ctx context.Context, req *runtime.Request) (context.Cont
 	}
 	if outer != nil {
 		t = Call
-	} else if req != nil && !trace.SpanContextFromContext(ctx).IsValid() {
+	} else if req != nil && !SpanContextFrom(ctx).IsValid() {
 		ctx = Extract(ctx, req.Header)
 	}
 	return s.Begin(ctx, t, name, id)
@@ -231,8 +242,8 @@ func (inv *Invocation) Refuse(err error) {
 	}
 	inv.refused = true
 	inv.out = outRejected
-	if inv.span != nil {
-		inv.span.SetStatus(codes.Error, err.Error())
+	if inv.traced {
+		inv.refusal = err.Error()
 	}
 	inv.done()
 }
@@ -274,18 +285,15 @@ func AddEgress(ctx context.Context, n int64) {
 // TraceID is the invocation's trace id (32 hex digits), "" when it is
 // not traced.
 func (inv *Invocation) TraceID() string {
-	if inv == nil || inv.span == nil {
+	if inv == nil || !inv.traced {
 		return ""
 	}
-	return inv.span.SpanContext().TraceID().String()
+	return inv.span.SpanContext.TraceID().String()
 }
 
 // Usage is what the invocation used once the guest stopped: the time it
 // held an instance and its CPU time.
 func (inv *Invocation) Usage() (wall, cpu time.Duration) { return inv.wall, inv.cpu }
-
-// attrPool holds the buffers finish builds a span's attributes in.
-var attrPool = sync.Pool{New: func() any { b := make([]attribute.KeyValue, 0, 12); return &b }}
 
 func (inv *Invocation) done() {
 	if inv.parties.Add(-1) == 0 {
@@ -296,26 +304,43 @@ func (inv *Invocation) done() {
 // finish records the invocation in the metrics and ends its span.
 func (inv *Invocation) finish() {
 	s := inv.svc
-	out := inv.out
 	if inv.state == pending && !inv.refused {
-		out = outInvalid // the caller ended it before asking the pool
+		inv.out = outInvalid // the caller ended it before asking the pool
 	}
+	out := inv.out
+	now := time.Now()
 	s.invocationCounter(inv.trigger, out).Inc()
-	s.durationObserver(inv.trigger).Observe(time.Since(inv.begun).Seconds())
+	s.durationObserver(inv.trigger).Observe(now.Sub(inv.begun).Seconds())
 	if inv.state == stopped {
 		s.counter(&s.cpuSeconds, s.o.m.cpuSeconds).Add(inv.cpu.Seconds())
 		s.counter(&s.busySeconds, s.o.m.busySeconds).Add(inv.wall.Seconds())
 	}
-	if inv.span == nil {
+	if !inv.traced {
 		return
 	}
-	buf := attrPool.Get().(*[]attribute.KeyValue)
-	attrs := append((*buf)[:0],
+	sp := &inv.span
+	sp.End = now
+	switch {
+	case out == outRejected:
+		sp.Error, sp.Status = true, inv.refusal
+	case out != outOK:
+		sp.Error, sp.Status = true, outcomeNames[out]
+	case inv.status >= 500:
+		sp.Error = true
+	}
+	s.o.record(sp)
+}
+
+// attributes are an invocation span's attributes, made when they are
+// read (wisp trace, OTLP export), not on the invocation's path.
+func (inv *Invocation) attributes() []attribute.KeyValue {
+	s := inv.svc
+	attrs := []attribute.KeyValue{
 		attribute.String("wisp.version", s.version),
 		attribute.String("wisp.trigger", triggerNames[inv.trigger]),
-	)
-	if out != outOK {
-		attrs = append(attrs, attribute.String("wisp.outcome", outcomeNames[out]))
+	}
+	if inv.out != outOK {
+		attrs = append(attrs, attribute.String("wisp.outcome", outcomeNames[inv.out]))
 	}
 	if inv.reqID != "" {
 		attrs = append(attrs, attribute.String("wisp.request_id", inv.reqID))
@@ -332,14 +357,5 @@ func (inv *Invocation) finish() {
 		}
 		attrs = append(attrs, attribute.Int64("wisp.wall_ns", int64(inv.wall)), attribute.Int64("wisp.cpu_ns", int64(inv.cpu)))
 	}
-	inv.span.SetAttributes(attrs...) // copied: the buffer is reused
-	clear(attrs)
-	*buf = attrs
-	attrPool.Put(buf)
-	if out != outOK && out != outRejected {
-		inv.span.SetStatus(codes.Error, outcomeNames[out])
-	} else if inv.status >= 500 {
-		inv.span.SetStatus(codes.Error, "")
-	}
-	inv.span.End()
+	return attrs
 }

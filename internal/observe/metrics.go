@@ -4,7 +4,6 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wisp-run/wisp/internal/usage"
 )
@@ -85,7 +84,7 @@ type Service struct {
 	o       *Observer
 	name    string
 	version string
-	tracer  trace.Tracer // nil when tracing is off
+	traced  bool // tracing is on
 	usage   *usage.Counter
 
 	inv         [numTriggers][numOutcomes]atomic.Pointer[prometheus.Counter]
@@ -104,7 +103,7 @@ func (o *Observer) Service(name, version string, memoryMB int) *Service {
 	if o == nil {
 		return nil
 	}
-	s := &Service{o: o, name: name, version: version, tracer: o.tracer(name)}
+	s := &Service{o: o, name: name, version: version, traced: o.Tracing()}
 	if o.cfg.Usage != nil {
 		s.usage = o.cfg.Usage.Counter(name, memoryMB)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/wisp-run/wisp/internal/usage"
@@ -49,15 +48,13 @@ type Observer struct {
 	log    *slog.Logger
 	reg    *prometheus.Registry
 	m      *metrics
-	recent *Recorder
-	prop   propagation.TraceContext
-	// tracing (nil when off): one provider per service, so that each
-	// wisp service is its own OpenTelemetry service (service.name), all
-	// sharing the processors.
-	procs     []sdktrace.SpanProcessor
-	sampler   sdktrace.Sampler
-	providers sync.Map // service name → *sdktrace.TracerProvider
-	shutdown  sync.Once
+	recent *Recorder // nil when tracing is off
+	// sampleBound decides which new traces are recorded: those whose
+	// trace id's low 63 bits are below it (TraceSample × 2^63).
+	sampleBound uint64
+	export      sdktrace.SpanProcessor // batches to OTLP; nil without an endpoint
+	resources   resources              // service@version → *resource.Resource
+	shutdown    sync.Once
 }
 
 // New makes an Observer. With cfg.OTLPEndpoint it exports spans there
@@ -80,15 +77,17 @@ func New(cfg Config) (*Observer, error) {
 	o.m = newMetrics(o.reg)
 	if !cfg.NoTracing {
 		o.recent = NewRecorder(cfg.TraceBuffer)
-		o.procs = []sdktrace.SpanProcessor{o.recent}
+		o.sampleBound = uint64(cfg.TraceSample * (1 << 63))
+		if cfg.TraceSample >= 1 {
+			o.sampleBound = 1 << 63
+		}
 		if cfg.OTLPEndpoint != "" {
 			exp, err := newOTLPExporter(cfg.OTLPEndpoint)
 			if err != nil {
 				return nil, err
 			}
-			o.procs = append(o.procs, sdktrace.NewBatchSpanProcessor(exp))
+			o.export = sdktrace.NewBatchSpanProcessor(exp)
 		}
-		o.sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.TraceSample))
 		o.reg.MustRegister(o.recent)
 	}
 	return o, nil
@@ -112,7 +111,7 @@ func (o *Observer) Recent() *Recorder {
 }
 
 // Tracing reports whether spans are made.
-func (o *Observer) Tracing() bool { return o != nil && o.procs != nil }
+func (o *Observer) Tracing() bool { return o != nil && o.recent != nil }
 
 // Shutdown exports what is buffered (OTLP) and stops the exporters.
 func (o *Observer) Shutdown(ctx context.Context) error {
@@ -121,8 +120,8 @@ func (o *Observer) Shutdown(ctx context.Context) error {
 	}
 	var errs []error
 	o.shutdown.Do(func() {
-		for _, p := range o.procs {
-			if err := p.Shutdown(ctx); err != nil {
+		if o.export != nil {
+			if err := o.export.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("stop trace exporter: %w", err))
 			}
 		}

@@ -79,9 +79,18 @@ func TestOTLPExport(t *testing.T) {
 	}
 	cart, inventory := o.Service("cart", "v1", 128), o.Service("inventory", "v1", 128)
 	ctx, inv := cart.Begin(context.Background(), observe.HTTP, "POST", "req-1")
-	_, callee := inventory.Adopt(ctx, nil) // a nested call: a child invocation
+	_, own := cart.Adopt(ctx, nil) // the pool adopts the invocation begun for it
+	if own != inv {
+		t.Fatal("the pool did not adopt the pending invocation")
+	}
+	inv.Start(nil, false)
+	_, callee := inventory.Adopt(ctx, nil) // a call from the running one: a child invocation
+	if callee == inv {
+		t.Fatal("a call from a running invocation was adopted as that invocation")
+	}
 	callee.Start(nil, false)
 	callee.Stop(nil)
+	inv.Stop(nil)
 	inv.End()
 	tid := inv.TraceID()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

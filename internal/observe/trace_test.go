@@ -12,7 +12,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/wisp-run/wisp/internal/binding"
 	"github.com/wisp-run/wisp/internal/dispatch"
@@ -187,7 +186,7 @@ func TestOneTrace(t *testing.T) {
 	}
 
 	reqID := resp.Header.Get(gateway.RequestIDHeader)
-	var spans []sdktrace.ReadOnlySpan
+	var spans []*observe.Span
 	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
 		var ok bool
 		spans, ok = o.Recent().Trace(reqID)
@@ -197,23 +196,23 @@ func TestOneTrace(t *testing.T) {
 		return nil
 	})
 	// The tree, as service/name under service/name.
-	byID := map[string]sdktrace.ReadOnlySpan{}
+	byID := map[string]*observe.Span{}
 	for _, s := range spans {
-		byID[s.SpanContext().SpanID().String()] = s
+		byID[s.SpanContext.SpanID().String()] = s
 	}
-	label := func(s sdktrace.ReadOnlySpan) string { return observe.ServiceOf(s) + "/" + s.Name() }
+	label := func(s *observe.Span) string { return s.Service + "/" + s.Name }
 	var edges []string
 	for _, s := range spans {
-		if s.SpanContext().TraceID() != spans[0].SpanContext().TraceID() {
+		if s.SpanContext.TraceID() != spans[0].SpanContext.TraceID() {
 			t.Fatalf("span %s is in another trace", label(s))
 		}
 		parent := "(root)"
-		if ps, ok := byID[s.Parent().SpanID().String()]; ok {
+		if ps, ok := byID[s.Parent.SpanID().String()]; ok {
 			parent = label(ps)
-		} else if s.Parent().IsValid() {
+		} else if s.Parent.IsValid() {
 			t.Fatalf("span %s has a parent outside the trace", label(s))
 		}
-		edges = append(edges, parent+" → "+label(s)+" ["+s.SpanKind().String()+"]")
+		edges = append(edges, parent+" → "+label(s)+" ["+s.Kind.String()+"]")
 	}
 	want := []string{
 		"(root) → cart/POST [server]",

@@ -5,42 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// instrumentation is the instrumentation scope of wisp's spans.
-const instrumentation = "github.com/wisp-run/wisp"
-
-// tracer is the tracer of a wisp service: spans it makes carry the
-// service as their OpenTelemetry service.name, so a trace viewer draws
-// the service graph (cart → inventory → …).
-func (o *Observer) tracer(service string) trace.Tracer {
-	if o == nil || o.procs == nil {
-		return nil
-	}
-	if t, ok := o.providers.Load(service); ok {
-		return t.(trace.Tracer)
-	}
-	res := resource.NewSchemaless(
-		attribute.String("service.name", service),
-		attribute.String("service.namespace", "wisp"),
-		attribute.String("service.instance.id", o.cfg.Node),
-	)
-	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(o.sampler)}
-	for _, p := range o.procs {
-		opts = append(opts, sdktrace.WithSpanProcessor(p))
-	}
-	t := sdktrace.NewTracerProvider(opts...).Tracer(instrumentation)
-	actual, _ := o.providers.LoadOrStore(service, t)
-	return actual.(trace.Tracer)
-}
+// instrumentationName is the instrumentation scope of wisp's spans.
+const instrumentationName = "github.com/wisp-run/wisp"
 
 // newOTLPExporter exports to an OTLP/HTTP collector at endpoint: a base
 // URL (the traces path /v1/traces is added) or the full traces URL.
@@ -74,10 +47,11 @@ func Extract(ctx context.Context, h http.Header) context.Context {
 // Inject writes ctx's span as W3C traceparent (and tracestate) into h; it
 // does nothing when ctx has no valid span.
 func Inject(ctx context.Context, h http.Header) {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
+	sc := SpanContextFrom(ctx)
+	if !sc.IsValid() {
 		return
 	}
-	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(h))
+	propagation.TraceContext{}.Inject(trace.ContextWithSpanContext(ctx, sc), propagation.HeaderCarrier(h))
 }
 
 // Headers is a header map of another protocol (nats.Header has this
@@ -98,17 +72,9 @@ func SpanContextOf(h Headers) trace.SpanContext {
 
 // TraceID is the id of ctx's trace, as 32 hex digits, or "" outside one.
 func TraceID(ctx context.Context) string {
-	sc := trace.SpanContextFromContext(ctx)
+	sc := SpanContextFrom(ctx)
 	if !sc.IsValid() {
 		return ""
 	}
 	return sc.TraceID().String()
-}
-
-// validHex reports whether s is n lowercase (or uppercase) hex digits.
-func validHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	return strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
 }
