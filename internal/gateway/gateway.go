@@ -163,19 +163,19 @@ func (g *Gateway) invoke(ctx context.Context, w *trackingWriter, r *http.Request
 	}
 	if w.wrote {
 		// Headers are gone; all we can do is cut the response short.
-		g.logFailure(svc, id, err)
+		g.logFailure(ctx, svc, id, err)
 		panic(http.ErrAbortHandler)
 	}
 	var ge *runtime.Error
 	switch {
 	case errors.As(err, &ge):
-		g.logFailure(svc, id, err)
+		g.logFailure(ctx, svc, id, err)
 		return g.fail(w, id, ge.Status(), ge.Message)
 	case errors.Is(err, dispatch.ErrOverloaded), errors.Is(err, dispatch.ErrClosed):
 		w.Header().Set("Retry-After", "1")
 		return g.fail(w, id, http.StatusServiceUnavailable, err.Error())
 	default:
-		g.logFailure(svc, id, err)
+		g.logFailure(ctx, svc, id, err)
 		return g.fail(w, id, http.StatusInternalServerError, "internal error")
 	}
 }
@@ -231,9 +231,9 @@ func headerCount(h http.Header) int {
 	return n
 }
 
-func (g *Gateway) logFailure(svc *dispatch.Service, id string, err error) {
+func (g *Gateway) logFailure(ctx context.Context, svc *dispatch.Service, id string, err error) {
 	if g.Logs != nil {
-		g.Logs.Write(logs.Entry{Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, Level: logs.Error, Message: err.Error()})
+		g.Logs.Write(logs.Entry{Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, TraceID: observe.TraceID(ctx), Level: logs.Error, Message: err.Error()})
 	}
 	if g.Log != nil {
 		g.Log.Warn("invocation failed", "service", svc.Name, "version", svc.Version, "request_id", id, "error", err)

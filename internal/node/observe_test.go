@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/wisp-run/wisp/internal/api"
+	"github.com/wisp-run/wisp/internal/logs"
 	"github.com/wisp-run/wisp/internal/manifest"
 	"github.com/wisp-run/wisp/internal/node"
 	"github.com/wisp-run/wisp/internal/poll"
@@ -347,6 +348,47 @@ func TestBindingSpans(t *testing.T) {
 		}
 		if v := value(fams, "wisp_invocations_total", map[string]string{"service": "inventory", "trigger": "service", "outcome": "ok"}); v != 1 {
 			return fmt.Errorf("inventory's service-triggered invocations: %v", v)
+		}
+		return nil
+	})
+}
+
+// TestUncaughtErrorLogged: an uncaught error is logged at level error
+// with its stack and the request's trace id, and the request's span
+// fails.
+func TestUncaughtErrorLogged(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	c := adminClient(n)
+	mustDeploy(t, c, writeService(t, "name = \"thrower\"\nmain = \"index.js\"\nroutes = [\"/throw\"]\n", map[string]string{
+		"index.js": "function deep() { throw new Error('failing on purpose') }\nexport default { fetch(req) { deep(); return new Response('no') } }",
+	}))
+	r := get(t, n, "", "/throw")
+	if r.status != 500 {
+		t.Fatalf("%+v", r)
+	}
+	id := r.header.Get("X-Wisp-Request-Id")
+	var tr *api.Trace
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		tr, err = c.Trace(context.Background(), id)
+		return err
+	})
+	if s := tr.Spans[0]; !s.Error || s.Status != "error" || s.Attributes["wisp.outcome"] != "error" {
+		t.Fatalf("span of the failed request: %+v", s)
+	}
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		var found bool
+		err := n.Logs(context.Background(), logs.Query{Service: "thrower", Since: time.Now().Add(-time.Minute), MinLevel: logs.Error}, func(e logs.Entry) error {
+			if e.RequestID == id && e.TraceID == tr.TraceID && strings.Contains(e.Message, "failing on purpose") && strings.Contains(e.Message, "at deep (") {
+				found = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("no error entry with the stack and trace id for request %s", id)
 		}
 		return nil
 	})
