@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"errors"
+	"strings"
 	goruntime "runtime"
 	"sync/atomic"
 	"time"
@@ -193,7 +194,28 @@ func (s *Service) Adopt(ctx context.Context, req *runtime.Request) (context.Cont
 	} else if req != nil && !SpanContextFrom(ctx).IsValid() {
 		ctx = Extract(ctx, req.Header)
 	}
-	return s.Begin(ctx, t, name, id)
+	ctx, inv := s.Begin(ctx, t, name, id)
+	if req != nil {
+		inv.SetHTTP(req.Method, urlPath(req.URL))
+	}
+	return ctx, inv
+}
+
+// urlPath is the path of an absolute URL, without its query, as a
+// substring (no allocation).
+func urlPath(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+		if j := strings.IndexByte(u, '/'); j >= 0 {
+			u = u[j:]
+		} else {
+			return "/"
+		}
+	}
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	return u
 }
 
 // Start says an instance of svc (the version that runs it, which differs
