@@ -127,8 +127,13 @@ func throughput(ctx context.Context, e *env, o options) error {
 	// Rounds interleave the targets so that a burst of load from elsewhere
 	// on the machine hits one round of each, not all of one target.
 	results := make([][]*result, len(targets))
-	for range max(o.rounds, 1) {
-		for i, tg := range targets {
+	for round := range max(o.rounds, 1) {
+		// Each round starts one target further on, so that no target
+		// always follows the same one (the load generator's garbage from
+		// a fast target slows the next).
+		for k := range targets {
+			i := (k + round) % len(targets)
+			tg := targets[i]
 			load(tg.url, o.conns, o.warmup)
 			r := load(tg.url, o.conns, o.duration)
 			if r.errors > 0 {

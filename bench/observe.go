@@ -7,17 +7,19 @@ import (
 	"runtime"
 )
 
-// observePeer runs the hello worker on two more nodes, one without
-// tracing (--trace-sample 0) and one without any observability (metrics,
-// traces, usage: --no-observe), so that the throughput table shows what
-// observability costs next to the default node ("wisp JS hello", which
-// traces and keeps every request), in the same rounds.
+// observePeer runs the hello worker on three more nodes: one configured
+// like the default node ("wisp JS hello", which traces and keeps every
+// request), to show how far two identical targets differ in a run; one
+// without tracing (--trace-sample 0); and one without any observability
+// (metrics, traces, usage: --no-observe). The throughput table then shows
+// what observability costs, in the same rounds.
 func observePeer(_ context.Context, e *env) ([]target, error) {
 	var out []target
 	for _, v := range []struct {
 		name, dir string
 		flags     []string
 	}{
+		{"wisp JS hello, 2nd node", "data-again", nil}, // the same as "wisp JS hello": the noise
 		{"wisp JS hello, no tracing", "data-notrace", []string{"--trace-sample", "0"}},
 		{"wisp JS hello, no observe", "data-noobserve", []string{"--no-observe"}},
 	} {
