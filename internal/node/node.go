@@ -22,6 +22,7 @@ import (
 	"github.com/wisp-run/wisp/internal/registry"
 	"github.com/wisp-run/wisp/internal/runtime"
 	"github.com/wisp-run/wisp/internal/runtime/js"
+	"github.com/wisp-run/wisp/internal/runtime/wasm"
 	"github.com/wisp-run/wisp/internal/store"
 	"github.com/wisp-run/wisp/internal/usage"
 )
@@ -44,8 +45,10 @@ type Config struct {
 	// addresses (never without an allowed_hosts entry too).
 	OutboundAllowNets []netip.Prefix
 	// Now is the clock of KV expiry; tests move it. Default time.Now.
-	Now     func() time.Time
-	Observe Observability
+	Now func() time.Time
+	// WasmCacheDir holds compiled wasm code; default DATA/wasm-cache.
+	WasmCacheDir string
+	Observe      Observability
 }
 
 // Defaults for Config.
@@ -53,6 +56,9 @@ const (
 	DefaultDataDir = ".wisp"
 	DefaultListen  = "127.0.0.1:8080"
 	DefaultAdmin   = "127.0.0.1:8081"
+	// WasmCacheDir (under the data dir) holds compiled wasm code, so a
+	// restarted node does not compile its modules again.
+	WasmCacheDir = "wasm-cache"
 )
 
 // Node is one running wisp node.
@@ -108,6 +114,9 @@ func New(cfg Config) *Node {
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 10 * time.Second
 	}
+	if cfg.WasmCacheDir == "" {
+		cfg.WasmCacheDir = filepath.Join(cfg.DataDir, WasmCacheDir)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -118,7 +127,7 @@ func New(cfg Config) *Node {
 		cfg:       cfg,
 		log:       cfg.Logger,
 		logs:      cfg.Logs,
-		engines:   map[string]runtime.Engine{"js": js.Engine{}},
+		engines:   map[string]runtime.Engine{"js": js.Engine{}, "wasm": wasm.NewEngine(cfg.WasmCacheDir)},
 		services:  map[string]*dispatch.Service{},
 		preloaded: map[string]*dispatch.Service{},
 		changed:   make(chan struct{}),

@@ -3,8 +3,8 @@ package observe
 import (
 	"context"
 	"errors"
-	"strings"
 	goruntime "runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
