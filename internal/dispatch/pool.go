@@ -186,10 +186,22 @@ func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseW
 	}
 	// Until Fetch returns the instance counts as broken, so that a panic
 	// (net/http recovers it) throws it away and frees its slot.
-	broken := true
-	defer func() { p.release(inst, broken) }()
+	broken, lingering := true, false
+	defer func() {
+		if !lingering {
+			p.release(inst, broken)
+		}
+	}()
 	err = inst.Fetch(ctx, req, w)
 	broken = runtime.MustDiscard(err)
+	if l, ok := inst.(runtime.Lingerer); ok && !broken {
+		if ch := l.Linger(); ch != nil {
+			// The response is sent but ctx.waitUntil work goes on: the
+			// instance stays busy, holding its slot, until it is done.
+			lingering = true
+			go func() { p.release(inst, runtime.MustDiscard(<-ch)) }()
+		}
+	}
 	return err
 }
 

@@ -127,6 +127,11 @@ func TestTimersAndWaitUntil(t *testing.T) {
 	if err != nil || rec.Body.String() != "ticks 3" {
 		t.Fatalf("%v %q", err, rec.Body.String())
 	}
+	if ch := inst.(runtime.Lingerer).Linger(); ch == nil {
+		t.Fatal("waitUntil work should linger after the response")
+	} else if err := <-ch; err != nil {
+		t.Fatal(err)
+	}
 	if got := lg.text(); !strings.Contains(got, "info after 3") || !strings.Contains(got, "info micro") {
 		t.Fatalf("logs: %q", got)
 	}
