@@ -207,7 +207,7 @@ func (in *instance) bodyValue(data []byte, s string, mode consumeMode, contentTy
 	case asBytes:
 		return in.newUint8Array(copyOf(data, s))
 	case asBlob:
-		return in.wrap(blobClass, &blob{data: copyOf(data, s), typ: blobType(contentType())})
+		return in.wrap(blobClass, &blob{in: in, data: copyOf(data, s), typ: normalizeContentType(contentType())})
 	case asFormData:
 		return in.parseFormBody(copyOf(data, s), contentType())
 	}

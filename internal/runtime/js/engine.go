@@ -20,6 +20,10 @@ var preludeFS embed.FS
 // module to (esbuild's GlobalName option).
 const GlobalName = "__wisp_worker"
 
+// envGlobal is where `import { env } from "cloudflare:workers"` finds the
+// env (bundle.EnvGlobal).
+const envGlobal = "__wisp_env"
+
 // maxCallStack bounds JS recursion so runaway recursion throws a
 // RangeError instead of exhausting the Go stack of the node.
 const maxCallStack = 2048

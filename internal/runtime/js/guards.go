@@ -146,7 +146,7 @@ func (in *instance) installGuards() {
 	// esbuild's output and the streams prelude look up Symbol.asyncIterator,
 	// which goja lacks; esbuild falls back to this registered symbol.
 	symbol := vm.Get("Symbol").ToObject(vm)
-	if goja.IsUndefined(symbol.Get("asyncIterator")) {
+	if v := symbol.Get("asyncIterator"); v == nil || goja.IsUndefined(v) {
 		forFn, _ := goja.AssertFunction(symbol.Get("for"))
 		if s, err := forFn(symbol, vm.ToValue("Symbol.asyncIterator")); err == nil {
 			_ = symbol.DefineDataProperty("asyncIterator", s, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)

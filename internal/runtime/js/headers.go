@@ -302,10 +302,7 @@ func (h *headers) each(fn func(name, value string)) {
 // headerName validates a header name (an HTTP token) and lowercases it.
 func headerName(in *instance, v goja.Value) string {
 	s := in.toString(v)
-	if s == "" {
-		in.throwTypeError("Invalid header name.")
-	}
-	lower := true
+	lower := true // workerd accepts an empty name; the spec does not
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !isTokenChar(c) {

@@ -86,6 +86,7 @@ func (in *instance) boot(ctx context.Context) (err error) {
 	if in.env, err = in.buildEnv(); err != nil {
 		return err
 	}
+	_ = vm.GlobalObject().DefineDataProperty(envGlobal, in.env, goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	if _, err := vm.RunProgram(in.mod.prog); err != nil {
 		return fmt.Errorf("evaluate worker: %w", in.guestError(err, ctx))
 	}

@@ -209,28 +209,23 @@ func (in *instance) takeBody(b *body) body {
 	return out
 }
 
-var normalizedMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"}
+// httpMethods are the methods workerd accepts (its HTTP library's list);
+// any other, in any case, is refused as it is there.
+var httpMethods = []string{
+	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "PURGE", "OPTIONS", "TRACE", "COPY", "LOCK", "MKCOL",
+	"MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE",
+	"M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "QUERY", "BAN",
+}
 
 func normalizeMethod(in *instance, m string) string {
-	if m == "" {
-		in.throwTypeError("Invalid HTTP method string: " + m)
-	}
-	for i := 0; i < len(m); i++ {
-		if !isTokenChar(m[i]) {
-			in.throwTypeError("Invalid HTTP method string: " + m)
-		}
-	}
 	up := upperASCII(m)
-	switch up {
-	case "CONNECT", "TRACE", "TRACK":
-		in.throwTypeError("Invalid HTTP method string: " + m)
-	}
-	for _, n := range normalizedMethods {
+	for _, n := range httpMethods {
 		if up == n {
 			return n
 		}
 	}
-	return m
+	in.throwTypeError("Invalid HTTP method string: " + m)
+	return ""
 }
 
 func upperASCII(s string) string {

@@ -185,7 +185,7 @@ func (in *instance) buildResponse(bodyInit, init goja.Value) *response {
 	r := in.newResponseInit(init)
 	b, ctype := in.extractBody(bodyInit)
 	if !b.isNull() && nullBodyStatus(r.status) {
-		in.throwTypeError("Response with null body status (" + strconv.Itoa(r.status) + ") cannot have a body.")
+		in.throwTypeError("Response with null body status (101, 204, 205, or 304) cannot have a body.")
 	}
 	r.body = b
 	if ctype != "" {

@@ -41,6 +41,11 @@ func (in *instance) writeResponse(inv *invocation, r *response, w http.ResponseW
 			}
 		})
 	}
+	if _, ok := h["Content-Type"]; !ok {
+		// No Content-Type is sent, as workerd does: a nil entry keeps
+		// net/http from sniffing one.
+		h["Content-Type"] = nil
+	}
 	status := r.status
 	noBody := nullBodyStatus(status) || status < 200
 	switch r.body.kind {

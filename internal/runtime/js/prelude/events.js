@@ -123,12 +123,20 @@
     constructor(key) {
       if (key !== A) throw new TypeError('Illegal constructor');
       super();
-      this[S] = { aborted: false, reason: undefined, onabort: null };
+      this[S] = { aborted: false, reason: undefined, onabort: null, onabortListener: null };
     }
     get aborted() { return this[S].aborted; }
     get reason() { return this[S].reason; }
     get onabort() { return this[S].onabort; }
-    set onabort(f) { this[S].onabort = f; }
+    set onabort(f) {
+      // An event handler attribute is a listener registered when first set.
+      const st = this[S];
+      st.onabort = typeof f === 'function' ? f : null;
+      if (st.onabort && !st.onabortListener) {
+        st.onabortListener = (e) => { if (typeof st.onabort === 'function') st.onabort.call(this, e); };
+        this.addEventListener('abort', st.onabortListener);
+      }
+    }
     throwIfAborted() { if (this[S].aborted) throw this[S].reason; }
     static abort(reason) {
       const s = new AbortSignal(A);
@@ -155,12 +163,8 @@
     const st = s[S];
     if (st.aborted) return;
     st.aborted = true;
-    st.reason = reason === undefined ? new DOMException('The operation was aborted.', 'AbortError') : reason;
-    const ev = new Event('abort');
-    if (typeof st.onabort === 'function') {
-      try { st.onabort.call(s, ev); } catch (err) { host.reportError(err); }
-    }
-    s.dispatchEvent(ev);
+    st.reason = reason === undefined ? new DOMException('The operation was aborted', 'AbortError') : reason;
+    s.dispatchEvent(new Event('abort'));
   }
 
   class AbortController {

@@ -6,6 +6,7 @@
 (function (host) {
   'use strict';
   const S = Symbol('state');
+  const D = Symbol('decoder');
 
   function thrower(name) {
     return function () { throw new TypeError(name + ' is not supported by wisp'); };
@@ -493,7 +494,14 @@
   class TransformStreamDefaultController {
     constructor() { throw new TypeError('Illegal constructor'); }
     get desiredSize() { return this[S].rc.desiredSize; }
-    enqueue(chunk) { this[S].rc.enqueue(chunk); }
+    enqueue(chunk) {
+      const t = this[S];
+      t.rc.enqueue(chunk);
+      // Backpressure: the writable side waits until the readable side
+      // wants more (a pending read, or room under its high-water mark).
+      const st = t.rs[S];
+      setBackpressure(t, !(st.reads.length > 0 || desiredSize(st) > 0));
+    }
     error(e) { this[S].rc.error(e); errorWritable(this[S].ws[S], e); }
     terminate() {
       const t = this[S];
@@ -503,34 +511,37 @@
     get [Symbol.toStringTag]() { return 'TransformStreamDefaultController'; }
   }
 
+  function setBackpressure(t, b) {
+    if (t.backpressure === b) return;
+    if (b) t.change = deferred();
+    else t.change.resolve();
+    t.backpressure = b;
+  }
+
   class TransformStream {
     constructor(transformer, writableStrategy, readableStrategy) {
       transformer = transformer === undefined || transformer === null ? {} : transformer;
       if (transformer.readableType !== undefined || transformer.writableType !== undefined) throw new RangeError('Invalid type');
-      const t = { rc: null, ws: null, backpressure: null };
+      const t = { rc: null, rs: null, ws: null, backpressure: true, change: deferred() };
       const tc = Object.create(TransformStreamDefaultController.prototype);
       tc[S] = t;
       const started = deferred();
-      this.readable = new ReadableStream({
+      const readable = new ReadableStream({
         start(c) { t.rc = c; return started.promise; },
-        pull() { if (t.backpressure) { const b = t.backpressure; t.backpressure = null; b.resolve(); } },
+        pull() { setBackpressure(t, false); },
         cancel(reason) {
           errorWritable(t.ws[S], reason);
           return call(transformer, 'cancel', [reason]);
         },
       }, { highWaterMark: hwmOf(readableStrategy, 0), size: readableStrategy && readableStrategy.size });
-      this.writable = new WritableStream({
+      const writable = new WritableStream({
         start() { return started.promise; },
         write(chunk) {
           const go = () => {
             if (transformer.transform === undefined) { tc.enqueue(chunk); return undefined; }
             return call(transformer, 'transform', [chunk, tc]);
           };
-          if (t.rc.desiredSize !== null && t.rc.desiredSize <= 0) {
-            if (!t.backpressure) t.backpressure = deferred();
-            return t.backpressure.promise.then(go);
-          }
-          return go();
+          return t.backpressure ? t.change.promise.then(go) : go();
         },
         close() {
           return promiseCall(transformer, 'flush', [tc]).then(() => { try { t.rc.close(); } catch (e) { /* closed */ } },
@@ -538,11 +549,13 @@
         },
         abort(reason) { t.rc.error(reason); return call(transformer, 'cancel', [reason]); },
       }, writableStrategy);
-      t.ws = this.writable;
-      Object.defineProperty(this, 'readable', { value: this.readable, enumerable: false, writable: false });
-      Object.defineProperty(this, 'writable', { value: this.writable, enumerable: false, writable: false });
+      t.rs = readable;
+      t.ws = writable;
+      this[S] = { readable, writable };
       promiseCall(transformer, 'start', [tc]).then(() => started.resolve(), (e) => { started.reject(e); });
     }
+    get readable() { return this[S].readable; }
+    get writable() { return this[S].writable; }
     get [Symbol.toStringTag]() { return 'TransformStream'; }
   }
 
@@ -584,11 +597,11 @@
         transform(chunk, c) { const s = dec.decode(chunk, { stream: true }); if (s) c.enqueue(s); },
         flush(c) { const s = dec.decode(); if (s) c.enqueue(s); },
       });
-      this[S] = dec;
+      this[D] = dec;
     }
-    get encoding() { return this[S].encoding; }
-    get fatal() { return this[S].fatal; }
-    get ignoreBOM() { return this[S].ignoreBOM; }
+    get encoding() { return this[D].encoding; }
+    get fatal() { return this[D].fatal; }
+    get ignoreBOM() { return this[D].ignoreBOM; }
   }
 
   class ByteLengthQueuingStrategy {
