@@ -3,6 +3,7 @@ package js
 //go:generate go run gen_slots.go
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -33,7 +34,6 @@ type memSlot struct {
 	id       int // 0 is shared by instances beyond numSlots-1: not attributed
 	in       *instance
 	limit    int64
-	baseline int64 // bytes the profile attributed to the slot when it was assigned
 	poison   atomic.Bool
 	running  atomic.Int32
 }
@@ -52,17 +52,21 @@ func (s *memSlot) run(f func()) {
 
 func (s *memSlot) poisoned() bool { return s.poison.Load() }
 
-// reset clears the poison once the instance has a new runtime.
+// reset gives an instance that got a new runtime a new slot: the old
+// runtime's memory, garbage now, stays attributed to the old slot until
+// it is collected.
 func (s *memSlot) reset() {
+	governor.unregister(s)
+	governor.assign(s)
 	s.poison.Store(false)
-	governor.mu.Lock()
-	s.baseline = governor.inuse[s.id]
-	governor.mu.Unlock()
 }
 
 type memGovernor struct {
 	mu      sync.Mutex
 	slots   [numSlots]*memSlot
+	// draining slots were released but the profile still shows their
+	// memory; they are reused once it has been collected.
+	draining [numSlots]bool
 	inuse   [numSlots]int64 // per slot, from the last profile read
 	pcSlot  map[uintptr]int // stack PC -> slot id (-1: not a slot frame)
 	entries map[uintptr]int // slot function entry PC -> slot id
@@ -71,7 +75,7 @@ type memGovernor struct {
 	once    sync.Once
 
 	// Counters, for tests and docs/performance.md.
-	scans, kills atomic.Int64
+	scans, kills, forced atomic.Int64
 }
 
 var governor = &memGovernor{wake: make(chan struct{}, 1)}
@@ -92,17 +96,23 @@ func (g *memGovernor) start() {
 func (g *memGovernor) register(in *instance) *memSlot {
 	g.start()
 	s := &memSlot{in: in, limit: in.mod.limits.memoryBytes()}
+	g.assign(s)
+	return s
+}
+
+// assign picks a free slot for s, or the shared slot 0 (not governed
+// individually) when none is.
+func (g *memGovernor) assign(s *memSlot) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	s.id = 0
 	for i := 1; i < numSlots; i++ {
-		if g.slots[i] == nil {
+		if g.slots[i] == nil && !g.draining[i] {
 			g.slots[i] = s
 			s.id = i
-			s.baseline = g.inuse[i]
-			return s
+			return
 		}
 	}
-	return s // slot 0: shared, not governed individually
 }
 
 func (g *memGovernor) unregister(s *memSlot) {
@@ -112,9 +122,13 @@ func (g *memGovernor) unregister(s *memSlot) {
 	g.mu.Lock()
 	if g.slots[s.id] == s {
 		g.slots[s.id] = nil
+		g.draining[s.id] = g.inuse[s.id] > drainedBytes
 	}
 	g.mu.Unlock()
 }
+
+// drainedBytes: a released slot whose profile shows less is reusable.
+const drainedBytes = 1 << 20
 
 func (g *memGovernor) kick() {
 	select {
@@ -126,15 +140,20 @@ func (g *memGovernor) kick() {
 var gcMetrics = []metrics.Sample{
 	{Name: "/gc/cycles/total:gc-cycles"},
 	{Name: "/gc/heap/live:bytes"},
+	{Name: "/memory/classes/heap/objects:bytes"},
 }
 
-// watch polls the GC while JS runs and checks the profile after each
-// collection.
+// watch runs while JS runs. It checks the profile after every collection,
+// and makes one when the heap has grown by more than half the smallest
+// limit (or half the live heap, when that is larger) since the last: a
+// runaway is caught within that much of its limit, and a node whose live
+// heap is large pays at most for collections half as far apart as Go's
+// default.
 func (g *memGovernor) watch() {
 	samples := make([]metrics.Sample, len(gcMetrics))
 	copy(samples, gcMetrics)
 	var lastCycle uint64
-	tick := time.NewTicker(2 * time.Millisecond)
+	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	for {
 		if g.active.Load() == 0 {
@@ -143,16 +162,34 @@ func (g *memGovernor) watch() {
 		}
 		<-tick.C
 		metrics.Read(samples)
-		cycle, live := samples[0].Value.Uint64(), samples[1].Value.Uint64()
-		if cycle == lastCycle {
+		cycle, live, objects := samples[0].Value.Uint64(), int64(samples[1].Value.Uint64()), int64(samples[2].Value.Uint64())
+		limit := g.smallestLimit()
+		if cycle != lastCycle {
+			lastCycle = cycle
+			if live >= limit || g.anyDraining() {
+				g.scan()
+			}
 			continue
 		}
-		lastCycle = cycle
-		if int64(live) < g.smallestLimit() {
-			continue
+		if objects >= limit && objects > live+max(limit/2, live/2) {
+			g.forced.Add(1)
+			runtime.GC()
+			metrics.Read(samples)
+			lastCycle = samples[0].Value.Uint64()
+			g.scan()
 		}
-		g.scan()
 	}
+}
+
+func (g *memGovernor) anyDraining() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, d := range g.draining {
+		if d {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *memGovernor) smallestLimit() int64 {
@@ -187,7 +224,7 @@ func (g *memGovernor) scan() {
 	var inuse [numSlots]int64
 	for i := range profileBuf[:n] {
 		r := &profileBuf[i]
-		b := r.InUseBytes()
+		b := scaledInUse(r)
 		if b <= 0 {
 			continue
 		}
@@ -199,7 +236,10 @@ func (g *memGovernor) scan() {
 	g.inuse = inuse
 	var over []*memSlot
 	for id, s := range g.slots {
-		if s != nil && inuse[id]-s.baseline > s.limit && !s.poison.Load() {
+		if g.draining[id] && inuse[id] <= drainedBytes {
+			g.draining[id] = false
+		}
+		if s != nil && inuse[id] > s.limit && !s.poison.Load() {
 			over = append(over, s)
 		}
 	}
@@ -215,6 +255,24 @@ func (g *memGovernor) scan() {
 			go s.in.dropRuntime()
 		}
 	}
+}
+
+// scaledInUse estimates the bytes a profile record stands for: the
+// profile holds samples, one per MemProfileRate bytes allocated on
+// average, so small objects are scaled up as pprof does
+// (runtime/pprof's scaleHeapSample).
+func scaledInUse(r *runtime.MemProfileRecord) int64 {
+	objects, bytes := r.InUseObjects(), r.InUseBytes()
+	if objects <= 0 || bytes <= 0 {
+		return 0
+	}
+	rate := runtime.MemProfileRate
+	if rate <= 1 {
+		return bytes
+	}
+	avg := float64(r.AllocBytes) / float64(r.AllocObjects)
+	scale := 1 / (1 - math.Exp(-avg/float64(rate)))
+	return int64(float64(bytes) * scale)
 }
 
 // slotOf finds the slot frame in a stack, or -1.
