@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,3 +104,4 @@ func do(t testing.TB, inst runtime.Instance, method, url, body string, timeout t
 	return rec, err
 }
 
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -256,7 +256,7 @@ func fastHostPort(a, scheme string) (host, port string, ok bool) {
 	if i := strings.IndexByte(a, ':'); i >= 0 {
 		host, port = a[:i], a[i+1:]
 		if port != "" {
-			if len(port) > 5 || port[0] == '0' {
+			if len(port) > 5 || port[0] == '0' || strings.Trim(port, "0123456789") != "" {
 				return "", "", false
 			}
 			n, err := strconv.Atoi(port)
@@ -282,16 +282,14 @@ func fastHostPort(a, scheme string) (host, port string, ok bool) {
 				return "", "", false
 			}
 		}
+		// Labels that start with a digit or '-' may make an IPv4 address
+		// (the last one decides, and the library differs from the spec
+		// on some): those hosts are left to the full parser.
 		l := host[label:i]
-		if l == "" || strings.HasPrefix(l, "xn--") {
+		if l == "" || l[0] < 'a' || strings.HasPrefix(l, "xn--") {
 			return "", "", false
 		}
 		label = i + 1
-	}
-	// The last label decides whether the host is an IPv4 address.
-	last := host[strings.LastIndexByte(host, '.')+1:]
-	if strings.HasPrefix(last, "0x") || strings.Trim(last, "0123456789") == "" {
-		return "", "", false
 	}
 	return host, port, true
 }
