@@ -91,7 +91,8 @@ var blobClass = defineClass(&classDef{name: "Blob"})
 
 func init() {
 	blobClass.set(classDef{
-		name: "Blob",
+		attrs: []string{"size", "type"},
+		name:  "Blob",
 		construct: func(in *instance, args []goja.Value, proto *goja.Object) *goja.Object {
 			b := &blob{in: in, data: in.blobParts(arg(args, 0))}
 			if o, ok := arg(args, 1).(*goja.Object); ok {

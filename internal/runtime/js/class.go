@@ -33,7 +33,9 @@ type classDef struct {
 	// iterator names the method that Symbol.iterator aliases ("entries").
 	iterator string
 	parent   *classDef // for `File extends Blob`
-	id       int
+	// attrs are the attributes instances answer themselves (for `in`).
+	attrs []string
+	id    int
 }
 
 var classDefs []*classDef
@@ -162,8 +164,15 @@ func (p *protoObject) Has(key string) bool {
 	if p.expando.deleted(key) {
 		return false
 	}
-	_, ok := p.c.def.methods[key]
-	return ok || key == "constructor"
+	if _, ok := p.c.def.methods[key]; ok || key == "constructor" {
+		return true
+	}
+	for _, a := range p.c.def.attrs {
+		if a == key {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *protoObject) Set(key string, v goja.Value) bool { p.expando.set(key, v); return true }

@@ -160,11 +160,18 @@ func typeOf(v goja.Value) string {
 		if c := o.Get("constructor"); c != nil {
 			if co, ok := c.(*goja.Object); ok {
 				if n := co.Get("name"); n != nil && n.String() != "" {
-					return "a " + n.String()
+					return article(n.String())
 				}
 			}
 		}
 		return "an object"
 	}
-	return "a " + v.ExportType().String()
+	return article(v.ExportType().String())
+}
+
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("AEIOUaeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }

@@ -126,6 +126,11 @@ func (in *instance) installGuards() {
 			if err != nil {
 				panic(err)
 			}
+			if ab, ok := o.Export().(goja.ArrayBuffer); ok {
+				in.noteBufferAlloc(int64(len(ab.Bytes())))
+			} else if b, ok := in.bufferBytes(o); ok {
+				in.noteBufferAlloc(int64(len(b)))
+			}
 			if p := call.This.Prototype(); p != nil && p != orig.Get("prototype") {
 				_ = o.SetPrototype(p) // a subclass
 			}

@@ -44,6 +44,7 @@ type instance struct {
 	closed   bool
 	slot     *memSlot
 	lastErr  error
+	bufAlloc int64 // binary buffers allocated since the last memory check
 }
 
 var _ runtime.Instance = (*instance)(nil)

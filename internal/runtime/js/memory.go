@@ -31,11 +31,11 @@ import (
 
 // memSlot is an instance's identity in the heap profile.
 type memSlot struct {
-	id       int // 0 is shared by instances beyond numSlots-1: not attributed
-	in       *instance
-	limit    int64
-	poison   atomic.Bool
-	running  atomic.Int32
+	id      int // 0 is shared by instances beyond numSlots-1: not attributed
+	in      *instance
+	limit   int64
+	poison  atomic.Bool
+	running atomic.Int32
 }
 
 // run runs f (which runs JS) inside the slot's frame.
@@ -62,17 +62,19 @@ func (s *memSlot) reset() {
 }
 
 type memGovernor struct {
+	scanMu  sync.Mutex                 // one scan at a time (records, pcSlot)
+	records []runtime.MemProfileRecord // scan's buffer
 	mu      sync.Mutex
 	slots   [numSlots]*memSlot
 	// draining slots were released but the profile still shows their
 	// memory; they are reused once it has been collected.
 	draining [numSlots]bool
-	inuse   [numSlots]int64 // per slot, from the last profile read
-	pcSlot  map[uintptr]int // stack PC -> slot id (-1: not a slot frame)
-	entries map[uintptr]int // slot function entry PC -> slot id
-	active  atomic.Int64    // invocations running JS
-	wake    chan struct{}
-	once    sync.Once
+	inuse    [numSlots]int64 // per slot, from the last profile read
+	pcSlot   map[uintptr]int // stack PC -> slot id (-1: not a slot frame)
+	entries  map[uintptr]int // slot function entry PC -> slot id
+	active   atomic.Int64    // invocations running JS
+	wake     chan struct{}
+	once     sync.Once
 
 	// Counters, for tests and docs/performance.md.
 	scans, kills, forced atomic.Int64
@@ -207,23 +209,38 @@ func (g *memGovernor) smallestLimit() int64 {
 	return min
 }
 
-var profileBuf []runtime.MemProfileRecord
+// noteBufferAlloc counts binary buffers a runtime allocates: they are the
+// fastest way to grow a heap, faster than the watcher polls. Past half its
+// limit since the last check, the allocating goroutine itself collects
+// and checks, which also slows the allocator down.
+func (in *instance) noteBufferAlloc(n int64) {
+	in.bufAlloc += n
+	if in.bufAlloc < in.mod.limits.memoryBytes()/2 {
+		return
+	}
+	in.bufAlloc = 0
+	governor.forced.Add(1)
+	runtime.GC()
+	governor.scan()
+}
 
 // scan reads the heap profile, attributes live bytes to slots and stops
 // the instances over their limit.
 func (g *memGovernor) scan() {
+	g.scanMu.Lock()
+	defer g.scanMu.Unlock()
 	g.scans.Add(1)
 	n, _ := runtime.MemProfile(nil, true)
-	if cap(profileBuf) < n+64 {
-		profileBuf = make([]runtime.MemProfileRecord, n+64)
+	if cap(g.records) < n+64 {
+		g.records = make([]runtime.MemProfileRecord, n+64)
 	}
-	n, ok := runtime.MemProfile(profileBuf[:cap(profileBuf)], true)
+	n, ok := runtime.MemProfile(g.records[:cap(g.records)], true)
 	if !ok {
 		return
 	}
 	var inuse [numSlots]int64
-	for i := range profileBuf[:n] {
-		r := &profileBuf[i]
+	for i := range g.records[:n] {
+		r := &g.records[i]
 		b := scaledInUse(r)
 		if b <= 0 {
 			continue

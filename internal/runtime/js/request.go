@@ -26,7 +26,8 @@ var requestClass = defineClass(&classDef{name: "Request"})
 
 func init() {
 	requestClass.set(classDef{
-		name: "Request",
+		attrs: []string{"method", "url", "headers", "body", "bodyUsed", "redirect", "signal", "cf", "integrity", "keepalive", "fetcher"},
+		name:  "Request",
 		construct: func(in *instance, args []goja.Value, proto *goja.Object) *goja.Object {
 			r := in.buildRequest(arg(args, 0), arg(args, 1))
 			return in.wrapProto(proto, r)

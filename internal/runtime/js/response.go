@@ -29,7 +29,8 @@ var responseClass = defineClass(&classDef{name: "Response"})
 
 func init() {
 	responseClass.set(classDef{
-		name: "Response",
+		attrs: []string{"status", "ok", "statusText", "headers", "body", "bodyUsed", "type", "url", "redirected", "webSocket", "cf"},
+		name:  "Response",
 		construct: func(in *instance, args []goja.Value, proto *goja.Object) *goja.Object {
 			r := in.buildResponse(arg(args, 0), arg(args, 1))
 			return in.wrapProto(proto, r)

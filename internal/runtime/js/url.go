@@ -23,7 +23,8 @@ var urlClass = defineClass(&classDef{name: "URL"})
 
 func init() {
 	urlClass.set(classDef{
-		name: "URL",
+		attrs: []string{"href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash", "searchParams"},
+		name:  "URL",
 		construct: func(in *instance, args []goja.Value, proto *goja.Object) *goja.Object {
 			if len(args) == 0 {
 				in.throwTypeError("Failed to construct 'URL': 1 argument required, but only 0 present.")
