@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -56,6 +57,25 @@ func load(t testing.TB, src string, vars map[string]any, lg *memLogs) runtime.In
 // loadWith is load with limits and bindings.
 func loadWith(t testing.TB, src string, lc limitsConfig, lg *memLogs) runtime.Instance {
 	t.Helper()
+	var sink logs.Sink = logs.Discard
+	if lg != nil {
+		sink = lg
+	}
+	inst, err := tryLoadSink(t, src, lc, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inst
+}
+
+// tryLoad is loadWith returning the load error.
+func tryLoad(t testing.TB, src string, lc limitsConfig) (runtime.Instance, error) {
+	t.Helper()
+	return tryLoadSink(t, src, lc, logs.Discard)
+}
+
+func tryLoadSink(t testing.TB, src string, lc limitsConfig, sink logs.Sink) (runtime.Instance, error) {
+	t.Helper()
 	if lc.timeoutMS == 0 {
 		lc.timeoutMS = 1000
 	}
@@ -65,7 +85,6 @@ func loadWith(t testing.TB, src string, lc limitsConfig, lg *memLogs) runtime.In
 	if lc.env == nil {
 		lc.env = &binding.Env{}
 	}
-	vars := lc.env.Vars
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -74,25 +93,25 @@ func loadWith(t testing.TB, src string, lc limitsConfig, lg *memLogs) runtime.In
 	if err != nil {
 		t.Fatalf("bundle: %v", err)
 	}
-	m := &manifest.Manifest{Name: "t", Main: "index.js", Vars: vars, Limits: manifest.Limits{TimeoutMS: lc.timeoutMS, MemoryMB: lc.memoryMB}}
+	m := &manifest.Manifest{Name: "t", Main: "index.js", Vars: lc.env.Vars, Limits: manifest.Limits{TimeoutMS: lc.timeoutMS, MemoryMB: lc.memoryMB}}
 	if lc.manifest != nil {
 		lc.manifest(m)
 	}
-	var sink logs.Sink = logs.Discard
-	if lg != nil {
-		sink = lg
-	}
 	mod, err := Engine{}.Load(context.Background(), runtime.Spec{Service: "t", Version: "v1", Manifest: m, Code: code, Env: lc.env, Logs: sink})
 	if err != nil {
-		t.Fatalf("load: %v", err)
+		return nil, err
 	}
 	inst, err := mod.NewInstance(context.Background())
 	if err != nil {
-		t.Fatalf("instantiate: %v", err)
+		return nil, err
 	}
 	t.Cleanup(inst.Close)
-	return inst
+	return inst, nil
 }
+
+func envWith(vars map[string]any) *binding.Env { return &binding.Env{Vars: vars} }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func do(t testing.TB, inst runtime.Instance, method, url, body string, timeout time.Duration) (*httptest.ResponseRecorder, error) {
 	t.Helper()
