@@ -63,6 +63,7 @@ func TestWebAPIBehaviour(t *testing.T) {
 		{"prototype patching", `(() => { Response.prototype.hello = function () { return 'hi ' + this.status; }; return new Response('', { status: 201 }).hello(); })()`, `hi 201`},
 		{"subclassing Response", `(async () => { class JSONResponse extends Response { constructor(v) { super(JSON.stringify(v), { headers: { 'content-type': 'application/json' } }); } } const r = new JSONResponse({ a: 1 }); return [r instanceof JSONResponse, r instanceof Response, await r.json(), r.headers.get('content-type')]; })()`, `[true,true,{"a":1},"application/json"]`},
 		{"Response.json on a subclass", `(() => { class R extends Response {} return R.json(1) instanceof R; })()`, `true`},
+		{"constructor without new", `Response('x')`, "throws TypeError: Failed to construct 'Response': Please use the 'new' operator, this object constructor cannot be called as a function."},
 		{"illegal invocation", `Response.prototype.text.call({})`, "throws TypeError: Illegal invocation: function called with incorrect `this` reference."},
 		{"Headers is iterable", `[...new Headers({ b: '2', a: '1' }).entries()]`, `[["a","1"],["b","2"]]`},
 		{"request clone keeps headers", `(() => { const r = new Request('https://a.example', { headers: { x: '1' } }); const c = r.clone(); c.headers.set('x', '2'); return [r.headers.get('x'), c.headers.get('x')]; })()`, `["1","2"]`},

@@ -49,10 +49,11 @@ func defineClass(d *classDef) *classDef {
 
 // classRT is a class materialized in one runtime.
 type classRT struct {
-	def   *classDef
-	ctor  *goja.Object
-	proto *goja.Object // a dynamic object backed by protoObject
-	po    *protoObject
+	def    *classDef
+	ctor   *goja.Object // a proxy of target
+	target *goja.Object
+	proto  *goja.Object // a dynamic object backed by protoObject
+	po     *protoObject
 }
 
 // class returns d materialized in this instance's runtime.
@@ -77,31 +78,58 @@ func (in *instance) class(d *classDef) *classRT {
 	}
 	_ = c.proto.SetPrototype(syms)
 
-	if d.construct != nil {
-		construct := d.construct
-		// goja does not tell `new X()` from `X()` here, so a call
-		// without new constructs too (Workers throws a TypeError).
-		c.ctor = vm.ToValue(func(call goja.ConstructorCall) *goja.Object {
-			proto := call.This.Prototype()
-			if proto == nil {
-				proto = c.proto
+	// The constructor is a proxy: its construct trap gets new.target
+	// (subclasses) and no object is made for `this` only to be thrown
+	// away; its apply trap refuses a call without new, as Workers does.
+	target := vm.ToValue(func(call goja.ConstructorCall) *goja.Object { return nil }).(*goja.Object)
+	construct := d.construct
+	c.ctor = vm.ToValue(vm.NewProxy(target, &goja.ProxyTrapConfig{
+		Construct: func(_ *goja.Object, args []goja.Value, newTarget *goja.Object) *goja.Object {
+			if construct == nil {
+				in.throwTypeError("Illegal constructor")
 			}
-			return construct(in, call.Arguments, proto)
-		}).(*goja.Object)
-	} else {
-		c.ctor = vm.ToValue(func(call goja.ConstructorCall) *goja.Object {
-			in.throwTypeError("Illegal constructor")
+			proto := c.proto
+			if newTarget != nil && newTarget != c.ctor {
+				if p, ok := newTarget.Get("prototype").(*goja.Object); ok {
+					proto = p
+				}
+			}
+			return construct(in, args, proto)
+		},
+		Apply: func(*goja.Object, goja.Value, []goja.Value) goja.Value {
+			in.throwTypeError("Failed to construct '" + d.name + "': Please use the 'new' operator, this object constructor cannot be called as a function.")
 			return nil
-		}).(*goja.Object)
-	}
-	_ = c.ctor.DefineDataProperty("prototype", c.proto, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
-	_ = c.ctor.DefineDataProperty("name", vm.ToValue(d.name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		},
+	})).(*goja.Object)
+	c.target = target
+	_ = target.DefineDataProperty("prototype", c.proto, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	_ = target.DefineDataProperty("name", vm.ToValue(d.name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	if d.parent != nil {
-		_ = c.ctor.SetPrototype(in.class(d.parent).ctor)
+		_ = target.SetPrototype(in.class(d.parent).ctor)
 	}
 	for name, fn := range d.statics {
-		_ = c.ctor.DefineDataProperty(name, in.nativeMethod(fn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		_ = target.DefineDataProperty(name, in.nativeMethod(fn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
+	// goja's instanceof does not see through a proxy: the class answers
+	// it itself, as OrdinaryHasInstance would (this is the constructor
+	// on the right, a subclass's included).
+	_ = target.DefineDataPropertySymbol(goja.SymHasInstance, vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		ctor, ok := call.This.(*goja.Object)
+		if !ok {
+			return vm.ToValue(false)
+		}
+		proto, ok := ctor.Get("prototype").(*goja.Object)
+		o, isObj := arg(call.Arguments, 0).(*goja.Object)
+		if !ok || !isObj {
+			return vm.ToValue(false)
+		}
+		for p := o.Prototype(); p != nil; p = p.Prototype() {
+			if p == proto {
+				return vm.ToValue(true)
+			}
+		}
+		return vm.ToValue(false)
+	}), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 	return c
 }
 

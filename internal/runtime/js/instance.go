@@ -35,6 +35,7 @@ type instance struct {
 	// class (WorkerEntrypoint style) instantiated per invocation.
 	handlers     *goja.Object
 	handlerClass *goja.Object
+	callables    map[string]goja.Callable // handlers' methods, for an object default export
 
 	inv      *invocation // the invocation running, nil between them
 	lingerCh chan error  // set by a Fetch that left work running
@@ -112,6 +113,7 @@ func (in *instance) findHandlers() error {
 		return runtime.Errorf(runtime.Exception, "the worker's default export is %s, not an object with handlers", typeOf(def))
 	}
 	in.handlers, in.handlerClass = o, nil
+	in.callables = make(map[string]goja.Callable, 3)
 	if _, isFn := goja.AssertConstructor(o); isFn {
 		if proto, ok := o.Get("prototype").(*goja.Object); ok {
 			in.handlerClass, in.handlers = o, proto

@@ -3,6 +3,7 @@ package js
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/dop251/goja"
@@ -84,6 +85,9 @@ func (in *instance) ready(ctx context.Context) error {
 // For a class default export (WorkerEntrypoint style) a new object is
 // made per invocation with (ctx, env), as Workers does.
 func (in *instance) handler(event string, jsCtx goja.Value) (goja.Callable, goja.Value, error) {
+	if fn, ok := in.callables[event]; ok {
+		return fn, in.handlers, nil
+	}
 	this := goja.Value(in.handlers)
 	if in.handlerClass != nil {
 		o, err := in.vm.New(in.handlerClass, jsCtx, in.env)
@@ -95,6 +99,9 @@ func (in *instance) handler(event string, jsCtx goja.Value) (goja.Callable, goja
 	fn, ok := goja.AssertFunction(this.(*goja.Object).Get(event))
 	if !ok {
 		return nil, nil, runtime.Errorf(runtime.Exception, "the worker has no %s handler; add `async %s(…)` to its default export", event, event)
+	}
+	if in.handlerClass == nil {
+		in.callables[event] = fn
 	}
 	return fn, this, nil
 }
@@ -217,8 +224,8 @@ func (in *instance) settleWaits(inv *invocation) error {
 // await runs the loop until v, if it is a promise, settles.
 func (in *instance) await(inv *invocation, v goja.Value) (goja.Value, error) {
 	o, ok := v.(*goja.Object)
-	if !ok {
-		return v, nil
+	if !ok || o.ExportType() != promiseType {
+		return v, nil // (ExportType does not allocate; Export does)
 	}
 	p, ok := o.Export().(*goja.Promise)
 	if !ok {
@@ -318,3 +325,5 @@ func (c *executionContext) Set(key string, v goja.Value) bool { c.setExpando(key
 func (in *instance) newExecutionContext(inv *invocation) *goja.Object {
 	return in.wrap(executionContextClass, &executionContext{in: in, inv: inv})
 }
+
+var promiseType = reflect.TypeOf((*goja.Promise)(nil))

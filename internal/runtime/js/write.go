@@ -31,7 +31,7 @@ func (in *instance) writeResponse(inv *invocation, r *response, w http.ResponseW
 	h := w.Header()
 	if r.hdrs == nil {
 		if r.ctype != "" {
-			h["Content-Type"] = []string{r.ctype}
+			h["Content-Type"] = contentTypeValue(r.ctype)
 		}
 	} else {
 		r.hdrs.each(func(name, value string) {
@@ -141,6 +141,23 @@ func copyFlushing(w http.ResponseWriter, r io.ReadCloser) error {
 		}
 	}
 }
+
+// contentTypeValue is a header value slice for ct, shared for the types
+// the runtime implies itself (it has capacity 1: an append copies it).
+func contentTypeValue(ct string) []string {
+	switch ct {
+	case "text/plain;charset=UTF-8":
+		return ctText[:1:1]
+	case "application/json":
+		return ctJSON[:1:1]
+	}
+	return []string{ct}
+}
+
+var (
+	ctText = []string{"text/plain;charset=UTF-8"}
+	ctJSON = []string{"application/json"}
+)
 
 // canonicalKey turns a lowercase header name into Go's canonical form,
 // without allocating for the common ones.
