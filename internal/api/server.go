@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wisp-run/wisp/internal/logs"
 	"github.com/wisp-run/wisp/internal/manifest"
 )
 
@@ -31,6 +32,8 @@ type Control interface {
 	Invoke(w http.ResponseWriter, r *http.Request, service, path string) error
 	// Ready reports whether the registry is loaded and routes are live.
 	Ready() bool
+	// Logs calls fn for a service's stored log entries matching q.
+	Logs(ctx context.Context, q logs.Query, fn func(logs.Entry) error) error
 }
 
 // Handler serves the admin API.
@@ -60,6 +63,7 @@ func New(c Control, token string) *Handler {
 	h.handle("POST /v1/services/{name}/versions", h.deploy)
 	h.handle("POST /v1/services/{name}/rollback", h.rollback)
 	h.handle("POST /v1/services/{name}/invoke", h.invoke)
+	h.handle("GET /v1/services/{name}/logs", h.logs)
 	h.handle("/v1/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound(fmt.Sprintf("no admin API endpoint %s %s", r.Method, r.URL.Path))
 	})

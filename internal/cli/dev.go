@@ -96,12 +96,7 @@ func (g *globals) dev(ctx context.Context, dir string, f *nodeFlags) error {
 
 func (g *globals) printLogs(entries <-chan logs.Entry) {
 	for e := range entries {
-		ts := e.Time.Format("15:04:05.000")
-		if e.Kind == logs.KindRequest {
-			fmt.Fprintf(g.env.Stdout, "%s [%s] %s\n", ts, e.Service, e.Message)
-			continue
-		}
-		fmt.Fprintf(g.env.Stdout, "%s [%s] %s: %s\n", ts, e.Service, e.Level, e.Message)
+		_ = printEntry(g.env.Stdout, e)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 type nodeFlags struct {
 	listen, admin, nats string
 	debug               bool
+	scale               node.Scale
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
@@ -21,6 +22,10 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().StringVar(&f.admin, "admin", node.DefaultAdmin, "admin API address")
 	cmd.Flags().StringVar(&f.nats, "nats", "", "use the NATS server (with JetStream) at this URL instead of the embedded one")
 	cmd.Flags().BoolVar(&f.debug, "debug", false, "log debug detail")
+	cmd.Flags().DurationVar(&f.scale.KeepAlive, "keep-alive", 0, "how long an idle instance above min_instances lives (default 1m; negative: forever)")
+	cmd.Flags().IntVar(&f.scale.MaxInstances, "max-instances", 0, "instances of all services together (default 1000)")
+	cmd.Flags().IntVar(&f.scale.MaxMemoryMB, "max-memory-mb", 0, "memory all instances may reserve together, at limits.memory_mb each (default: no limit)")
+	cmd.Flags().IntVar(&f.scale.RecycleAfter, "recycle-after", 0, "replace an instance after this many requests (default: never)")
 }
 
 func (g *globals) nodeConfig(f *nodeFlags) node.Config {
@@ -28,7 +33,7 @@ func (g *globals) nodeConfig(f *nodeFlags) node.Config {
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level)}
+	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale}
 }
 
 func serveCmd(g *globals) *cobra.Command {

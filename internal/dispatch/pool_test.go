@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wisp-run/wisp/internal/runtime"
 	"github.com/wisp-run/wisp/internal/poll"
+	"github.com/wisp-run/wisp/internal/runtime"
 )
 
 var discard = slog.New(slog.DiscardHandler)
