@@ -213,6 +213,8 @@ type valueCache struct {
 	arrayValues   goja.Callable
 	uint8Array    goja.Value
 	arrayBuffer   goja.Value
+	objectProto   *goja.Object
+	arrayProto    *goja.Object
 }
 
 func (in *instance) stringify() goja.Callable {

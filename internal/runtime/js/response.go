@@ -52,15 +52,19 @@ func init() {
 		}),
 		statics: map[string]method{
 			"json": func(in *instance, this goja.Value, args []goja.Value) goja.Value {
-				s, err := in.stringify()(goja.Undefined(), arg(args, 0))
-				if err != nil {
-					panic(errValue(in, err))
-				}
-				if goja.IsUndefined(s) {
-					in.throwTypeError("Value is not JSON serializable")
+				text, ok := in.fastStringify(arg(args, 0))
+				if !ok {
+					s, err := in.stringify()(goja.Undefined(), arg(args, 0))
+					if err != nil {
+						panic(errValue(in, err))
+					}
+					if goja.IsUndefined(s) {
+						in.throwTypeError("Value is not JSON serializable")
+					}
+					text = s.String()
 				}
 				r := in.newResponseInit(arg(args, 1))
-				r.body = body{kind: bodyString, str: s.String()}
+				r.body = body{kind: bodyString, str: text}
 				if r.hdrs == nil {
 					r.ctype = "application/json"
 				} else if _, ok := r.hdrs.get("content-type"); !ok {
