@@ -22,7 +22,7 @@ import (
 //	WISP_COMPAT_RECORD=1 WISP_WORKERD=/path/to/workerd go test ./internal/runtime/js/compat -run TestRecord
 func TestRecord(t *testing.T) {
 	if os.Getenv("WISP_COMPAT_RECORD") == "" {
-		t.Skip("recording needs workerd: set WISP_COMPAT_RECORD=1 and WISP_WORKERD (CI does)")
+		t.Skip("recording rewrites expected.json from workerd: set WISP_COMPAT_RECORD=1 and WISP_WORKERD (.ci/run does)")
 	}
 	bin, err := workerd.Binary("")
 	if err != nil {
