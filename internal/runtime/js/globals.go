@@ -37,10 +37,14 @@ func programGlobal(prog, name string) globalFactory {
 	}
 }
 
-// globalScope is the dynamic object behind the global object's prototype.
+// globalScope is the dynamic object between the global object and
+// goja's own (orig): lookups that miss the global come here, then go on
+// to goja's built-ins, so it can also stand in for a built-in (a guarded
+// Uint8Array) made only when first named.
 type globalScope struct {
 	in    *instance
 	cache map[string]goja.Value
+	orig  *goja.Object
 }
 
 func (g *globalScope) Get(key string) goja.Value {

@@ -74,12 +74,15 @@ func (in *instance) boot(ctx context.Context) (err error) {
 	in.programs = make(map[string]*goja.Object, 4)
 	in.cache = valueCache{}
 	in.broken = ""
-	in.globals = &globalScope{in: in, cache: make(map[string]goja.Value, 16)}
+	// The global object: a plain object, then the Web APIs made on first
+	// use (globalScope), then goja's built-ins.
+	orig := vm.GlobalObject()
+	in.globals = &globalScope{in: in, cache: make(map[string]goja.Value, 16), orig: orig}
 	scope := vm.NewDynamicObject(in.globals)
-	_ = scope.SetPrototype(vm.GlobalObject().Prototype())
-	if err := vm.GlobalObject().SetPrototype(scope); err != nil {
-		return fmt.Errorf("install globals: %w", err)
-	}
+	_ = scope.SetPrototype(orig)
+	global := vm.NewObject()
+	_ = global.SetPrototype(scope)
+	vm.SetGlobalObject(global)
 	in.host = in.newHost()
 
 	inv := in.begin(ctx, "")

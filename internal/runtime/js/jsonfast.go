@@ -207,4 +207,3 @@ func (j *jsonFast) str(s string) {
 	j.b.WriteString(s[start:])
 	j.b.WriteByte('"')
 }
-

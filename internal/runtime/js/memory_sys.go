@@ -35,13 +35,10 @@ func (in *instance) dropRuntime() {
 // (dispatch.MemoryReporter: pools recycle instances that grow past a
 // share of their limit between invocations). 0 when not measured.
 func (in *instance) MemoryBytes() int64 {
-	id := in.slot.id
-	if id == 0 {
-		return 0
-	}
 	governor.mu.Lock()
 	defer governor.mu.Unlock()
-	if governor.slots[id] != in.slot {
+	id := in.slot.id
+	if id == 0 || governor.slots[id] != in.slot {
 		return 0
 	}
 	return governor.inuse[id]

@@ -55,7 +55,7 @@ func TestRecord(t *testing.T) {
 	defer p.Stop()
 	for _, w := range corpus {
 		client := &http.Client{
-			Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return p.Dial(ctx, w.name) }},
+			Transport:     &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return p.Dial(ctx, w.name) }},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Timeout:       10 * time.Second,
 		}
