@@ -1,6 +1,9 @@
 package js
 
 import (
+	"time"
+
+	"github.com/dlclark/regexp2/v2"
 	"github.com/dop251/goja"
 )
 
@@ -179,3 +182,11 @@ func lengthOf(v goja.Value) int64 {
 	}
 	return int64(f)
 }
+
+// regexpTimeout bounds one match of a regular expression goja runs with
+// backtracking (regexp2: lookaround, backreferences), which an interrupt
+// cannot stop. A match that runs out of time reports no match, as goja
+// treats regexp2's timeout error.
+const regexpTimeout = time.Second
+
+func init() { regexp2.DefaultMatchTimeout = regexpTimeout }
