@@ -151,3 +151,36 @@ func TestGovernorDropsAnIdleRuntimeOverItsLimit(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// A worker that loops forever is stopped at its deadline while another
+// keeps serving.
+func TestLoopingWorkerDoesNotStopANeighbour(t *testing.T) {
+	looper := loadWith(t, `export default { fetch() { for (;;) {} } }`, limitsConfig{timeoutMS: 500}, nil)
+	neighbour := load(t, `export default { fetch() { return new Response('ok') } }`, nil, nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := do(t, looper, "GET", "http://l/", "", 500*time.Millisecond)
+		done <- err
+	}()
+	served := 0
+	for {
+		select {
+		case err := <-done:
+			re, ok := err.(*wruntime.Error)
+			if !ok || re.Kind != wruntime.Timeout {
+				t.Fatalf("looper: %v, want a Timeout", err)
+			}
+			if served < 10 {
+				t.Fatalf("the neighbour served only %d requests while the looper ran", served)
+			}
+			t.Logf("the neighbour served %d requests while the looper ran for 500ms", served)
+			return
+		default:
+		}
+		rec, err := do(t, neighbour, "GET", "http://n/", "", time.Second)
+		if err != nil || rec.Body.String() != "ok" {
+			t.Fatalf("neighbour: %v", err)
+		}
+		served++
+	}
+}
