@@ -17,7 +17,12 @@ var _ api.Control = (*Node)(nil)
 
 // supported lists the manifest features this node implements; a deploy
 // using any other is refused with "not supported yet".
-var supported = map[string]bool{}
+var supported = map[string]bool{
+	"kv_namespaces":          true,
+	"buckets":                true,
+	"services":               true,
+	"outbound.allowed_hosts": true,
+}
 
 // applyTimeout bounds how long an admin call waits for its registry change
 // to take effect on this node.
@@ -45,6 +50,7 @@ func (n *Node) Deploy(ctx context.Context, req api.DeployRequest) (*api.DeployRe
 		return nil, err
 	}
 	res := &api.DeployResult{Service: m.Name, Version: v.ID, Status: api.StatusDeployed, Routes: nonNil(m.Routes)}
+	res.Warnings = n.bindingWarnings(ctx, m)
 	if cur != nil {
 		res.Previous = cur.Active
 		if cur.Active == v.ID {
@@ -62,10 +68,12 @@ func (n *Node) Deploy(ctx context.Context, req api.DeployRequest) (*api.DeployRe
 // activate loads v (so a version that does not load never takes traffic),
 // stores it, points its service at it and waits until this node serves it.
 func (n *Node) activate(ctx context.Context, v *registry.Version, code []byte) error {
+	secretsRev := n.secretsRev(ctx, v.Service) // read before the load reads the secrets
 	svc, err := n.load(ctx, v, code, true)
 	if err != nil {
 		return api.LoadFailed(fmt.Sprintf("version %s of %s failed to load: %v", v.ID, v.Service, err))
 	}
+	svc.SecretsRev = secretsRev
 	n.stashPreloaded(svc)
 	if _, err := n.reg.PutVersion(ctx, v, code); err != nil {
 		n.dropPreloaded(v.Service, v.ID)

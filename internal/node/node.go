@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -36,6 +37,12 @@ type Config struct {
 	Scale         Scale        // instance pools and the node-wide budget
 	Logger        *slog.Logger // the platform's own log
 	Logs          *logs.Hub    // service logs; a new hub when nil
+	// OutboundAllowNets are address ranges services' outbound fetch may
+	// reach although they are loopback, private, link-local or metadata
+	// addresses (never without an allowed_hosts entry too).
+	OutboundAllowNets []netip.Prefix
+	// Now is the clock of KV expiry; tests move it. Default time.Now.
+	Now func() time.Time
 }
 
 // Defaults for Config.
@@ -57,7 +64,8 @@ type Node struct {
 	store    *store.Store
 	reg      *registry.Registry
 	logStore *logs.Store
-	sink     logs.Sink // where services' entries go: the hub and the log store
+	sink     logs.Sink  // where services' entries go: the hub and the log store
+	data     *dataPlane // what bindings reach (bindings.go)
 
 	snap   atomic.Pointer[gateway.Snapshot]
 	budget *dispatch.Budget
@@ -150,6 +158,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.sink = logs.Tee{n.logs, n.logStore}
 	n.gw.Logs = n.sink
+	if err := n.openData(ctx); err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	changes, err := n.reg.Watch(runCtx)
@@ -328,6 +339,7 @@ func (n *Node) closeState() {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	n.closeData()
 	if n.logStore != nil {
 		n.logStore.Close() // flushes queued entries
 		n.logStore = nil

@@ -10,12 +10,12 @@ import (
 // Promises settled by Go work, and the glue between Go bodies and JS
 // streams.
 
-// async runs work on a goroutine and returns a promise. work returns a
+// offLoop runs work on a goroutine and returns a promise. work returns a
 // function that makes the result on the loop (it may throw to reject), or
 // an error, which rejects the promise with a TypeError naming it. The
 // promise settles on the instance's loop, exactly once; if the
 // invocation ends first it never settles and its result is dropped.
-func (in *instance) async(work func() (func() goja.Value, error)) goja.Value {
+func (in *instance) offLoop(work func() (func() goja.Value, error)) goja.Value {
 	p, resolve, reject := in.vm.NewPromise()
 	post := in.loop.hold()
 	go func() {
@@ -83,7 +83,7 @@ func (in *instance) streamDisturbed(s *goja.Object) bool {
 // readerStream makes a JS ReadableStream reading a Go body chunk by chunk.
 func (in *instance) readerStream(r io.ReadCloser) *goja.Object {
 	pull := in.vm.ToValue(func(goja.FunctionCall) goja.Value {
-		return in.async(func() (func() goja.Value, error) {
+		return in.offLoop(func() (func() goja.Value, error) {
 			buf := make([]byte, 32<<10)
 			n, err := r.Read(buf)
 			if n > 0 {

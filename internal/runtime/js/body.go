@@ -162,7 +162,7 @@ func (in *instance) consume(b *body, mode consumeMode, contentType func() string
 		b.used = true
 		r := b.reader
 		b.reader = nil
-		return in.async(func() (func() goja.Value, error) {
+		return in.offLoop(func() (func() goja.Value, error) {
 			data, err := readAllLimited(r, in.mod.limits.maxBodyBytes())
 			if err != nil {
 				return nil, err

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+
+	"github.com/wisp-run/wisp/internal/binding"
 )
 
 // fetch(): outbound HTTP through the service's binding.Fetcher, which
@@ -49,6 +51,10 @@ func fetchFn(in *instance, this goja.Value, args []goja.Value) goja.Value {
 
 func (in *instance) sendFetch(r *request) goja.Value {
 	ctx, cancel := context.WithCancel(in.invocationContext())
+	if r.redirect != "follow" {
+		// "manual" and "error" both want the redirect response itself.
+		ctx = binding.ManualRedirects(ctx)
+	}
 	if r.signal != nil && !isNullish(r.signal) {
 		so := r.signal.ToObject(in.vm)
 		if so.Get("aborted").ToBoolean() {
@@ -91,7 +97,7 @@ func (in *instance) sendFetch(r *request) goja.Value {
 	redirect := r.redirect
 	signal := r.signal
 	fetcher := in.mod.spec.Env.Fetch
-	return in.async(func() (func() goja.Value, error) {
+	return in.offLoop(func() (func() goja.Value, error) {
 		resp, err := fetcher.Do(ctx, hreq)
 		if err != nil {
 			cancel()

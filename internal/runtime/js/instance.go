@@ -37,8 +37,9 @@ type instance struct {
 	handlerClass *goja.Object
 	callables    map[string]goja.Callable // handlers' methods, for an object default export
 
-	inv      *invocation // the invocation running, nil between them
-	lingerCh chan error  // set by a Fetch that left work running
+	inv      *invocation     // the invocation running, nil between them
+	ctx      context.Context // its context (bindings use it); nil between invocations
+	lingerCh chan error      // set by a Fetch that left work running
 	fired    chan struct{}
 	vmRef    atomic.Pointer[goja.Runtime] // vm, for the memory governor's goroutine
 	broken   string                       // non-empty: the runtime is suspect; boot a new one before the next use

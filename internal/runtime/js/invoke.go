@@ -26,7 +26,7 @@ type invocation struct {
 // begin starts an invocation: ctx's end interrupts the VM.
 func (in *instance) begin(ctx context.Context, id string) *invocation {
 	inv := &invocation{id: id, ctx: ctx}
-	in.inv = inv
+	in.inv, in.ctx = inv, ctx
 	in.arm(inv)
 	in.loop.begin()
 	return inv
@@ -56,7 +56,7 @@ func (in *instance) end(inv *invocation) {
 	inv.ended = true
 	in.loop.end()
 	in.disarm(inv)
-	in.inv = nil
+	in.inv, in.ctx = nil, nil
 }
 
 // ready makes sure the runtime can be used: a runtime left suspect by a
@@ -176,7 +176,7 @@ func (in *instance) linger(inv *invocation) {
 		deadline = time.Now().Add(time.Duration(in.mod.limits.timeoutMS) * time.Millisecond)
 	}
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(inv.ctx), deadline)
-	inv.ctx = ctx
+	inv.ctx, in.ctx = ctx, ctx
 	in.arm(inv)
 	done := make(chan error, 1)
 	in.lingerCh = done

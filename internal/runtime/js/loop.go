@@ -221,7 +221,13 @@ func (l *loop) runReady() (bool, error) {
 			break
 		}
 		if t.every > 0 {
-			t.when = now.Add(t.every)
+			// The next tick is due an interval after this one was due,
+			// so intervals keep their order with other timers however
+			// late the loop runs; a tick already past is due now.
+			t.when = t.when.Add(t.every)
+			if t.when.Before(now) {
+				t.when = now
+			}
 			heap.Fix(&l.timers, 0)
 		} else {
 			heap.Pop(&l.timers)
