@@ -95,7 +95,6 @@ func (in *instance) sendFetch(r *request) goja.Value {
 		}
 	}
 	redirect := r.redirect
-	signal := r.signal
 	fetcher := in.mod.spec.Env.Fetch
 	return in.offLoop(func() (func() goja.Value, error) {
 		resp, err := fetcher.Do(ctx, hreq)
@@ -109,9 +108,7 @@ func (in *instance) sendFetch(r *request) goja.Value {
 				cancel()
 				in.throwTypeError("fetch " + r.url + ": redirect: \"error\" and the response is a redirect")
 			}
-			res := in.responseFromHTTP(resp, cancel)
-			_ = signal
-			return res
+			return in.responseFromHTTP(resp, cancel)
 		}, nil
 	})
 }

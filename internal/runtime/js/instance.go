@@ -29,7 +29,6 @@ type instance struct {
 	env      *goja.Object
 	cache    valueCache
 	created  time.Time
-	booted   time.Time
 
 	// The worker's default export: an object with handler methods, or a
 	// class (WorkerEntrypoint style) instantiated per invocation.
@@ -45,7 +44,6 @@ type instance struct {
 	broken   string                       // non-empty: the runtime is suspect; boot a new one before the next use
 	closed   bool
 	slot     *memSlot
-	lastErr  error
 	bufAlloc int64 // binary buffers allocated since the last memory check
 }
 
@@ -69,7 +67,6 @@ func (in *instance) boot(ctx context.Context) (err error) {
 	vm.SetMaxCallStackSize(maxCallStack)
 	in.vm = vm
 	in.vmRef.Store(vm)
-	in.booted = time.Now()
 	in.loop = newLoop(in)
 	in.classes = make([]*classRT, len(classDefs))
 	in.programs = make(map[string]*goja.Object, 4)
@@ -216,7 +213,6 @@ type valueCache struct {
 	jsonParse     goja.Callable
 	arrayValues   goja.Callable
 	uint8Array    goja.Value
-	arrayBuffer   goja.Value
 	objectProto   *goja.Object
 	arrayProto    *goja.Object
 }

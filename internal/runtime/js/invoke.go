@@ -211,11 +211,10 @@ var _ runtime.Lingerer = (*instance)(nil)
 func (in *instance) settleWaits(inv *invocation) error {
 	for i := 0; i < len(inv.waits); i++ {
 		if _, err := in.await(inv, inv.waits[i]); err != nil {
+			in.log(logs.Error, "waitUntil: "+err.Error())
 			if runtime.MustDiscard(err) {
-				in.log(logs.Error, "waitUntil: "+err.Error())
 				return err
 			}
-			in.log(logs.Error, "waitUntil: "+err.Error())
 		}
 	}
 	return nil

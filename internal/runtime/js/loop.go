@@ -88,17 +88,14 @@ func (l *loop) end() {
 	if l.clock != nil {
 		l.clock.Stop()
 	}
-	l.reportUnhandled(nil)
+	l.reportUnhandled()
 }
 
-// reportUnhandled logs rejected promises nobody handled, except skip
-// (the handler's own result, which is reported as the invocation's
-// error).
-func (l *loop) reportUnhandled(skip *goja.Promise) {
+// reportUnhandled logs rejected promises nobody handled (the handler's
+// own result is taken out when it is awaited: it is the invocation's
+// error instead).
+func (l *loop) reportUnhandled() {
 	for p := range l.unhandled {
-		if p == skip {
-			continue
-		}
 		l.in.log(logs.Error, "Uncaught (in promise) "+describe(p.Result()))
 	}
 	clear(l.unhandled)
