@@ -155,17 +155,21 @@ func (g *memGovernor) watch() {
 	samples := make([]metrics.Sample, len(gcMetrics))
 	copy(samples, gcMetrics)
 	var lastCycle uint64
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
+	wait := time.Millisecond
 	for {
 		if g.active.Load() == 0 {
 			<-g.wake
 			continue
 		}
-		<-tick.C
+		time.Sleep(wait)
 		metrics.Read(samples)
 		cycle, live, objects := samples[0].Value.Uint64(), int64(samples[1].Value.Uint64()), int64(samples[2].Value.Uint64())
 		limit := g.smallestLimit()
+		// Far below every limit, look less often.
+		wait = time.Millisecond
+		if objects < limit/4 {
+			wait = 5 * time.Millisecond
+		}
 		if cycle != lastCycle {
 			lastCycle = cycle
 			if live >= limit || g.anyDraining() {
