@@ -189,3 +189,19 @@ export default { fetch() { class Counter extends DurableObject {} new Counter();
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// As on Workers, a worker's top level may not do I/O or set timers.
+func TestGlobalScopeRefusesIOAndTimers(t *testing.T) {
+	for _, tc := range []struct{ name, src string }{
+		{"fetch", `const p = fetch('https://x.example/'); export default { async fetch() { try { await p; return new Response('reached') } catch (e) { return new Response(e.message) } } }`},
+		{"setTimeout", `let msg = 'none'; try { setTimeout(() => {}, 1) } catch (e) { msg = e.message } export default { fetch() { return new Response(msg) } }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inst := load(t, tc.src, nil, nil)
+			rec, err := do(t, inst, "GET", "http://x/", "", time.Second)
+			if err != nil || !strings.HasPrefix(rec.Body.String(), "Disallowed operation called within global scope.") {
+				t.Fatalf("%v %q", err, rec.Body.String())
+			}
+		})
+	}
+}

@@ -21,6 +21,9 @@ import (
 func init() { defineGlobal("fetch", funcGlobal(fetchFn)) }
 
 func fetchFn(in *instance, this goja.Value, args []goja.Value) goja.Value {
+	if in.ctx == nil {
+		return in.rejected(in.newError("Error", errGlobalScope.Error()))
+	}
 	var r *request
 	if ex := in.vm.Try(func() { r = in.buildRequest(arg(args, 0), arg(args, 1)) }); ex != nil {
 		return in.rejected(ex.Value())

@@ -115,6 +115,9 @@ func init() {
 
 // setTimer is setTimeout/setInterval(fn, delay, ...args).
 func (in *instance) setTimer(args []goja.Value, repeat bool) goja.Value {
+	if in.ctx == nil {
+		in.throwError("Error", errGlobalScope.Error())
+	}
 	fn, ok := goja.AssertFunction(arg(args, 0))
 	if !ok {
 		in.throwTypeError("The callback provided as parameter 1 is not a function; strings are not evaluated.")

@@ -85,6 +85,9 @@ func (in *instance) boot(ctx context.Context) (err error) {
 
 	inv := in.begin(ctx, "")
 	defer in.end(inv)
+	// The worker's top level is not an invocation: as on Workers, I/O and
+	// timers there are refused (in.ctx is what they look for).
+	in.ctx = nil
 	in.installGuards()
 	if in.env, err = in.buildEnv(); err != nil {
 		return err
