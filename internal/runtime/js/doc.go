@@ -15,8 +15,9 @@
 // sampled heap profile to instances and stops those over their limit
 // (memory.go).
 //
-// For the bindings (bindings.go, prelude/80_bindings.js): in.async runs
-// Go work off the loop and settles a promise on it; in.newResponse-like
-// helpers are responseFromHTTP and newIncomingRequest; request bodies are
-// read with in.consume; in.invocationContext is the invocation's context.
+// The bindings (bindings.go, prelude/80_bindings.js) use the public Web
+// APIs and their own off-loop helper (in.async, with in.ctx, nil at the
+// worker's top level). Go code that needs more can use in.offLoop (Go work
+// settling a promise on the loop), responseFromHTTP (a Response streaming
+// a Go body) and in.consume (read a body).
 package js
