@@ -42,7 +42,7 @@ func TestBundles(t *testing.T) {
 		{
 			name: "npm package from node_modules, workerd condition first",
 			files: map[string]string{
-				"index.js": "import slug from 'tiny-slug';\nexport default { fetch() { return new Response(slug('A B')) } }\n",
+				"index.js":                            "import slug from 'tiny-slug';\nexport default { fetch() { return new Response(slug('A B')) } }\n",
 				"node_modules/tiny-slug/package.json": `{"name":"tiny-slug","exports":{"workerd":"./worker.js","default":"./node.js"}}`,
 				"node_modules/tiny-slug/worker.js":    "export default (s) => s.toLowerCase().replace(/ /g, '-') + '-for-workers';\n",
 				"node_modules/tiny-slug/node.js":      "export default () => 'node';\n",
