@@ -32,6 +32,7 @@ func (in *instance) fastStringify(v goja.Value) (string, bool) {
 		in.cache.arrayProto = in.vm.Get("Array").ToObject(in.vm).Get("prototype").ToObject(in.vm)
 	}
 	j := jsonFast{in: in, objectProto: in.cache.objectProto, arrayProto: in.cache.arrayProto}
+	j.b.Grow(128)
 	if !j.value(v, 0) {
 		return "", false
 	}
@@ -112,10 +113,7 @@ func skipped(v goja.Value) bool {
 }
 
 func (j *jsonFast) object(o *goja.Object, depth int) bool {
-	if len(o.Symbols()) > 0 {
-		return false // keep it simple: symbol keys are rare
-	}
-	j.b.WriteByte('{')
+	j.b.WriteByte('{') // (symbol keys are not serialized: no need to look)
 	first := true
 	for _, k := range o.Keys() {
 		pv := o.Get(k)
