@@ -132,12 +132,26 @@ func TestMemoryLimitStopsARunawayWorker(t *testing.T) {
 func TestGovernorDropsAnIdleRuntimeOverItsLimit(t *testing.T) {
 	inst := loadWith(t, `const keep = []; export default { fetch(r) { if (new URL(r.url).pathname === '/grow') for (let i = 0; i < 90000; i++) keep.push('z'.repeat(1000)); return new Response(String(keep.length)); } }`,
 		limitsConfig{memoryMB: 64, timeoutMS: 30_000}, nil)
-	// Keep the governor watching with some other JS running.
-	busy := load(t, `export default { async fetch() { await new Promise((r) => setTimeout(r, 3000)); return new Response('done') } }`, nil, nil)
-	go func() { _, _ = do(t, busy, "GET", "http://b/", "", 5*time.Second) }()
+	// The governor watches while some JS runs: keep another worker busy
+	// until the check is done.
+	busy := load(t, `export default { async fetch() { await new Promise((r) => setTimeout(r, 100)); return new Response('done') } }`, nil, nil)
+	stopBusy := make(chan struct{})
+	busyDone := make(chan struct{})
+	go func() {
+		defer close(busyDone)
+		for {
+			select {
+			case <-stopBusy:
+				return
+			default:
+			}
+			_, _ = do(t, busy, "GET", "http://b/", "", 5*time.Second)
+		}
+	}()
+	defer func() { close(stopBusy); <-busyDone }()
 	_, _ = do(t, inst, "GET", "http://x/grow", "", 30*time.Second)
 	in := inst.(*instance)
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !in.slot.poisoned() && time.Now().Before(deadline) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
