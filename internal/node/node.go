@@ -21,6 +21,7 @@ import (
 	"github.com/wisp-run/wisp/internal/registry"
 	"github.com/wisp-run/wisp/internal/runtime"
 	"github.com/wisp-run/wisp/internal/runtime/js"
+	"github.com/wisp-run/wisp/internal/runtime/wasm"
 	"github.com/wisp-run/wisp/internal/store"
 )
 
@@ -43,6 +44,8 @@ type Config struct {
 	OutboundAllowNets []netip.Prefix
 	// Now is the clock of KV expiry; tests move it. Default time.Now.
 	Now func() time.Time
+	// WasmCacheDir holds compiled wasm code; default DATA/wasm-cache.
+	WasmCacheDir string
 }
 
 // Defaults for Config.
@@ -50,6 +53,9 @@ const (
 	DefaultDataDir = ".wisp"
 	DefaultListen  = "127.0.0.1:8080"
 	DefaultAdmin   = "127.0.0.1:8081"
+	// WasmCacheDir (under the data dir) holds compiled wasm code, so a
+	// restarted node does not compile its modules again.
+	WasmCacheDir = "wasm-cache"
 )
 
 // Node is one running wisp node.
@@ -103,6 +109,9 @@ func New(cfg Config) *Node {
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 10 * time.Second
 	}
+	if cfg.WasmCacheDir == "" {
+		cfg.WasmCacheDir = filepath.Join(cfg.DataDir, WasmCacheDir)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -113,7 +122,7 @@ func New(cfg Config) *Node {
 		cfg:       cfg,
 		log:       cfg.Logger,
 		logs:      cfg.Logs,
-		engines:   map[string]runtime.Engine{"js": js.Engine{}},
+		engines:   map[string]runtime.Engine{"js": js.Engine{}, "wasm": wasm.NewEngine(cfg.WasmCacheDir)},
 		services:  map[string]*dispatch.Service{},
 		preloaded: map[string]*dispatch.Service{},
 		changed:   make(chan struct{}),
