@@ -403,10 +403,11 @@ func (p *Pool) Do(ctx context.Context, fn func(context.Context, runtime.Instance
 	}
 	// Until fn returns the instance counts as broken, so that a panic
 	// (net/http recovers it) throws it away and frees its slot.
-	broken, ran := true, error(errPanicked)
-	defer func() { p.end(inv, e, broken, ran) }()
+	broken, lingering, ran := true, false, error(errPanicked)
+	defer func() { p.end(inv, e, broken, lingering, ran) }()
 	err = fn(ctx, e.inst)
 	broken, ran = runtime.MustDiscard(err), err
+	lingering = p.linger(inv, e, broken)
 	return err
 }
 
@@ -418,23 +419,49 @@ func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseW
 	if err != nil {
 		return err
 	}
-	broken, ran := true, error(errPanicked)
-	defer func() { p.end(inv, e, broken, ran) }()
+	broken, lingering, ran := true, false, error(errPanicked)
+	defer func() { p.end(inv, e, broken, lingering, ran) }()
 	// Every invocation gets its own budget of subrequests (outbound
 	// fetches, service-binding calls), whatever the runtime.
 	ctx = binding.StartInvocation(ctx, binding.DefaultMaxSubrequests)
 	err = e.inst.Fetch(ctx, req, w)
 	broken, ran = runtime.MustDiscard(err), err
+	lingering = p.linger(inv, e, broken)
 	return err
 }
 
 // errPanicked is what an invocation whose guest call panicked ended with.
 var errPanicked = errors.New("the invocation panicked")
 
-// end stops observing an invocation and releases its instance.
-func (p *Pool) end(inv *observe.Invocation, e *entry, broken bool, err error) {
+// end stops observing the guest's run of an invocation (on the goroutine
+// that ran it) and releases its instance, unless lingering work keeps it.
+func (p *Pool) end(inv *observe.Invocation, e *entry, broken, lingering bool, err error) {
 	inv.Stop(err)
-	p.release(e, broken)
+	if !lingering {
+		p.release(e, broken)
+	}
+}
+
+// linger keeps an instance busy while ctx.waitUntil work it left after
+// its response goes on (runtime.Lingerer), releasing it once that is
+// done; it reports whether it took over the release. The invocation is
+// observed until then.
+func (p *Pool) linger(inv *observe.Invocation, e *entry, broken bool) bool {
+	l, ok := e.inst.(runtime.Lingerer)
+	if !ok || broken {
+		return false
+	}
+	ch := l.Linger()
+	if ch == nil {
+		return false
+	}
+	inv.Linger()
+	go func() {
+		err := <-ch
+		inv.Released()
+		p.release(e, runtime.MustDiscard(err))
+	}()
+	return true
 }
 
 // take acquires an instance of p, or of the pool that replaced p, and

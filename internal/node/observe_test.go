@@ -393,3 +393,32 @@ func TestUncaughtErrorLogged(t *testing.T) {
 		return nil
 	})
 }
+
+// TestWaitUntilCounts: work a worker leaves to ctx.waitUntil keeps its
+// instance, and that time is the invocation's: its span ends, and its
+// wall time is counted, once the work is done, after the response.
+func TestWaitUntilCounts(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	c := adminClient(n)
+	mustDeploy(t, c, writeService(t, "name = \"later\"\nmain = \"index.js\"\nroutes = [\"/later\"]\n", map[string]string{
+		"index.js": "export default { fetch(req, env, ctx) { ctx.waitUntil(new Promise(r => setTimeout(r, 80))); return new Response('now') } }",
+	}))
+	start := time.Now()
+	r := get(t, n, "", "/later")
+	answered := time.Since(start)
+	if r.status != 200 || r.body != "now" {
+		t.Fatalf("%+v", r)
+	}
+	var tr *api.Trace
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		tr, err = c.Trace(context.Background(), r.header.Get("X-Wisp-Request-Id"))
+		return err
+	})
+	s := tr.Spans[0]
+	wall := time.Duration(s.Attributes["wisp.wall_ns"].(float64))
+	if d := s.End.Sub(s.Start); d < 80*time.Millisecond || wall < 80*time.Millisecond {
+		t.Fatalf("span %v, wall %v: the waitUntil work (80ms) is not counted", d, wall)
+	}
+	t.Logf("answered after %v; the invocation held its instance %v", answered, wall)
+}

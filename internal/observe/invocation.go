@@ -93,6 +93,8 @@ type Invocation struct {
 	path    string
 	begun   time.Time
 	taken   time.Time
+	stopped time.Time // the guest returned
+	freed   time.Time // lingering work ended and the instance was given back
 	cpu0    int64
 	wall    time.Duration
 	cpu     time.Duration
@@ -245,16 +247,30 @@ func (inv *Invocation) Stop(err error) {
 	now := time.Now()
 	cpu := threadCPU()
 	goruntime.UnlockOSThread()
-	inv.state = stopped
-	inv.wall = now.Sub(inv.taken)
+	inv.state, inv.stopped = stopped, now
 	if cpu >= inv.cpu0 && inv.cpu0 != 0 {
 		inv.cpu = time.Duration(cpu - inv.cpu0)
 	}
 	inv.out = classify(err)
-	if u := inv.svc.usage; u != nil {
-		u.Add(inv.wall, inv.cpu)
-	}
 	inv.done()
+}
+
+// Linger says the instance stays held after the guest returns, for work
+// it left running (a JS worker's ctx.waitUntil); Released says when it is
+// given back. That time counts as the invocation's (wall time, GB-s); the
+// CPU of that work, done on another goroutine, does not.
+func (inv *Invocation) Linger() {
+	if inv != nil {
+		inv.parties.Add(1)
+	}
+}
+
+// Released ends what Linger began.
+func (inv *Invocation) Released() {
+	if inv != nil {
+		inv.freed = time.Now()
+		inv.done()
+	}
 }
 
 // Refuse says no instance could be had for the invocation (err is why).
@@ -313,8 +329,8 @@ func (inv *Invocation) TraceID() string {
 	return inv.span.SpanContext.TraceID().String()
 }
 
-// Usage is what the invocation used once the guest stopped: the time it
-// held an instance and its CPU time.
+// Usage is what the invocation used once it ended: the time it held an
+// instance and its CPU time.
 func (inv *Invocation) Usage() (wall, cpu time.Duration) { return inv.wall, inv.cpu }
 
 func (inv *Invocation) done() {
@@ -334,6 +350,15 @@ func (inv *Invocation) finish() {
 	s.invocationCounter(inv.trigger, out).Inc()
 	s.durationObserver(inv.trigger).Observe(now.Sub(inv.begun).Seconds())
 	if inv.state == stopped {
+		inv.wall = inv.stopped.Sub(inv.taken)
+		if inv.freed.After(inv.stopped) {
+			inv.wall = inv.freed.Sub(inv.taken)
+		}
+		// inv.svc is the version that ran it (Start), whose usage counter
+		// this is.
+		if u := inv.svc.usage; u != nil {
+			u.Add(inv.wall, inv.cpu)
+		}
 		s.counter(&s.cpuSeconds, s.o.m.cpuSeconds).Add(inv.cpu.Seconds())
 		s.counter(&s.busySeconds, s.o.m.busySeconds).Add(inv.wall.Seconds())
 	}
