@@ -33,7 +33,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().IntVar(&f.scale.RecycleAfter, "recycle-after", 0, "replace an instance after this many requests (default: never)")
 	cmd.Flags().Float64Var(&f.traceSample, "trace-sample", 1, "fraction of new traces recorded, 0 to 1 (0: no tracing)")
 	cmd.Flags().StringVar(&f.observe.OTLPEndpoint, "otlp-endpoint", "", "also export traces to this OTLP/HTTP collector (e.g. http://127.0.0.1:4318)")
-	cmd.Flags().IntVar(&f.observe.TraceBuffer, "trace-buffer", 0, "spans kept on the node for wisp trace (default 10000)")
+	cmd.Flags().IntVar(&f.observe.TraceBuffer, "trace-buffer", 0, "spans kept on the node for wisp trace (default 4096)")
 	cmd.Flags().BoolVar(&f.observe.Off, "no-observe", false, "no metrics, traces or usage metering (to measure their cost)")
 	_ = cmd.Flags().MarkHidden("no-observe")
 	cmd.Flags().StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "let services' outbound fetch reach this loopback/private/link-local range (CIDR; repeatable), if their allowed_hosts list it")

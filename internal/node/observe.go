@@ -34,7 +34,7 @@ type Observability struct {
 	TraceSample float64
 	// OTLPEndpoint exports spans to an OTLP/HTTP collector as well.
 	OTLPEndpoint string
-	// TraceBuffer bounds the spans kept for `wisp trace` (default 10000).
+	// TraceBuffer bounds the spans kept for `wisp trace` (default 4096).
 	TraceBuffer int
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -421,4 +422,66 @@ func TestWaitUntilCounts(t *testing.T) {
 		t.Fatalf("span %v, wall %v: the waitUntil work (80ms) is not counted", d, wall)
 	}
 	t.Logf("answered after %v; the invocation held its instance %v", answered, wall)
+}
+
+// TestShopCheckoutTrace: the example shop's checkout, through cart,
+// inventory and orders (real workers, service bindings, KV), is one
+// trace with each service's invocation under the call that made it.
+func TestShopCheckoutTrace(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	c := adminClient(n)
+	for _, svc := range []string{"inventory", "orders", "cart"} {
+		mustDeploy(t, c, filepath.Join("..", "..", "examples", "shop", svc))
+	}
+	post := func(path, body string) response {
+		req, _ := http.NewRequest("POST", "http://"+n.GatewayAddr()+path, strings.NewReader(body))
+		return do(t, req)
+	}
+	if r := post("/api/cart/ann/items", `{"sku":"kayak-single","days":2}`); r.status != 200 {
+		t.Fatalf("add: %+v", r)
+	}
+	r := post("/api/cart/ann/checkout", "")
+	if r.status != 201 || !strings.Contains(r.body, `"status":"accepted"`) {
+		t.Fatalf("checkout: %+v", r)
+	}
+	var tr *api.Trace
+	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		if tr, err = c.Trace(context.Background(), r.header.Get("X-Wisp-Request-Id")); err != nil {
+			return err
+		}
+		for _, s := range tr.Spans {
+			if s.Service == "orders" && s.Kind == "server" {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d spans, none of orders yet", len(tr.Spans))
+	})
+	byID := map[string]api.Span{}
+	for _, s := range tr.Spans {
+		byID[s.SpanID] = s
+	}
+	var edges []string
+	for _, s := range tr.Spans {
+		p := "(root)"
+		if ps, ok := byID[s.ParentID]; ok {
+			p = ps.Service + "/" + ps.Name
+		}
+		edges = append(edges, p+" → "+s.Service+"/"+s.Name)
+	}
+	got := strings.Join(edges, "\n")
+	for _, w := range []string{
+		"(root) → cart/POST",
+		"cart/POST → cart/KV CARTS get",
+		"cart/POST → cart/call inventory fetch",
+		"cart/call inventory fetch → inventory/GET",
+		"inventory/GET → inventory/KV STOCK get",
+		"cart/POST → cart/call orders fetch",
+		"cart/call orders fetch → orders/POST",
+		"cart/POST → cart/KV CARTS delete",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in:\n%s", w, got)
+		}
+	}
 }

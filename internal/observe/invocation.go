@@ -159,7 +159,7 @@ func (s *Service) BeginLinked(ctx context.Context, t Trigger, name, reqID string
 		inv.traced = true
 		inv.span = Span{
 			SpanContext: s.o.newSpanContext(parent), Parent: parent, Service: s.name, Version: s.version,
-			Name: name, Kind: kind, Start: inv.begun, Links: links, inv: inv,
+			Name: name, Kind: kind, Start: inv.begun, Links: links, isCall: true,
 		}
 	}
 	return inv, inv
@@ -375,34 +375,37 @@ func (inv *Invocation) finish() {
 	case inv.status >= 500:
 		sp.Error = true
 	}
+	sp.call = callInfo{
+		version: s.version, reqID: inv.reqID, method: inv.method, path: inv.path, status: inv.status,
+		wall: inv.wall, cpu: inv.cpu, trigger: inv.trigger, out: out, cold: inv.cold, ran: inv.state == stopped,
+	}
 	s.o.record(sp)
 }
 
 // attributes are an invocation span's attributes, made when they are
 // read (wisp trace, OTLP export), not on the invocation's path.
-func (inv *Invocation) attributes() []attribute.KeyValue {
-	s := inv.svc
+func (c *callInfo) attributes() []attribute.KeyValue {
 	attrs := []attribute.KeyValue{
-		attribute.String("wisp.version", s.version),
-		attribute.String("wisp.trigger", triggerNames[inv.trigger]),
+		attribute.String("wisp.version", c.version),
+		attribute.String("wisp.trigger", triggerNames[c.trigger]),
 	}
-	if inv.out != outOK {
-		attrs = append(attrs, attribute.String("wisp.outcome", outcomeNames[inv.out]))
+	if c.out != outOK {
+		attrs = append(attrs, attribute.String("wisp.outcome", outcomeNames[c.out]))
 	}
-	if inv.reqID != "" {
-		attrs = append(attrs, attribute.String("wisp.request_id", inv.reqID))
+	if c.reqID != "" {
+		attrs = append(attrs, attribute.String("wisp.request_id", c.reqID))
 	}
-	if inv.method != "" {
-		attrs = append(attrs, attribute.String("http.request.method", inv.method), attribute.String("url.path", inv.path))
+	if c.method != "" {
+		attrs = append(attrs, attribute.String("http.request.method", c.method), attribute.String("url.path", c.path))
 	}
-	if inv.status != 0 {
-		attrs = append(attrs, attribute.Int("http.response.status_code", inv.status))
+	if c.status != 0 {
+		attrs = append(attrs, attribute.Int("http.response.status_code", c.status))
 	}
-	if inv.state == stopped {
-		if inv.cold {
+	if c.ran {
+		if c.cold {
 			attrs = append(attrs, attribute.Bool("wisp.cold_start", true))
 		}
-		attrs = append(attrs, attribute.Int64("wisp.wall_ns", int64(inv.wall)), attribute.Int64("wisp.cpu_ns", int64(inv.cpu)))
+		attrs = append(attrs, attribute.Int64("wisp.wall_ns", int64(c.wall)), attribute.Int64("wisp.cpu_ns", int64(c.cpu)))
 	}
 	return attrs
 }

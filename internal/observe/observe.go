@@ -17,7 +17,7 @@ import (
 )
 
 // DefaultTraceBuffer is how many spans a node keeps for `wisp trace`.
-const DefaultTraceBuffer = 10000
+const DefaultTraceBuffer = 4096
 
 // Config configures a node's observability.
 type Config struct {

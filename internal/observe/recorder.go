@@ -9,13 +9,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Recorder keeps the most recent spans on the node in a ring: recording
-// one is a store under a lock, and the oldest span is overwritten. Reads
+// Recorder keeps the most recent spans on the node in a ring of values:
+// recording one is a copy under a lock, the oldest span is overwritten,
+// and nothing of the invocation or its context is kept alive. Reads
 // (`wisp trace`) scan the ring; they are rare, the recording is on every
 // invocation's path.
 type Recorder struct {
 	mu          sync.Mutex
-	ring        []*Span
+	ring        []Span
 	next        int    // where the next span goes
 	total       uint64 // spans ever recorded
 	spansDesc   *prometheus.Desc
@@ -25,7 +26,7 @@ type Recorder struct {
 // NewRecorder keeps the last max spans.
 func NewRecorder(max int) *Recorder {
 	return &Recorder{
-		ring:        make([]*Span, max),
+		ring:        make([]Span, max),
 		spansDesc:   prometheus.NewDesc("wisp_trace_spans_kept", "Spans kept on the node for `wisp trace`.", nil, nil),
 		droppedDesc: prometheus.NewDesc("wisp_trace_spans_overwritten_total", "Spans overwritten in the node's trace buffer by newer ones.", nil, nil),
 	}
@@ -34,7 +35,7 @@ func NewRecorder(max int) *Recorder {
 // record keeps s.
 func (r *Recorder) record(s *Span) {
 	r.mu.Lock()
-	r.ring[r.next] = s
+	r.ring[r.next] = *s
 	r.next++
 	if r.next == len(r.ring) {
 		r.next = 0
@@ -49,8 +50,8 @@ func (r *Recorder) each(fn func(*Span) bool) {
 	defer r.mu.Unlock()
 	n := len(r.ring)
 	for i := 1; i <= n; i++ {
-		s := r.ring[(r.next-i+n)%n]
-		if s == nil || !fn(s) {
+		s := &r.ring[(r.next-i+n)%n]
+		if !s.SpanContext.IsValid() || !fn(s) {
 			return
 		}
 	}
@@ -67,7 +68,7 @@ func (r *Recorder) Trace(id string) ([]*Span, bool) {
 	if err != nil {
 		found := false
 		r.each(func(s *Span) bool {
-			if s.inv != nil && s.inv.reqID == id {
+			if s.isCall && s.call.reqID == id {
 				tid, found = s.SpanContext.TraceID(), true
 				return false
 			}
@@ -80,7 +81,8 @@ func (r *Recorder) Trace(id string) ([]*Span, bool) {
 	var out []*Span
 	r.each(func(s *Span) bool {
 		if s.SpanContext.TraceID() == tid {
-			out = append(out, s)
+			c := *s
+			out = append(out, &c)
 		}
 		return true
 	})

@@ -35,13 +35,26 @@ type Span struct {
 	Status      string               // the error's description
 	Links       []trace.SpanContext  // what a queue batch's messages were sent from
 	attrs       []attribute.KeyValue // a binding call's
-	inv         *Invocation          // an invocation's: its attributes come from it
+	call        callInfo             // an invocation's, when isCall
+	isCall      bool
+}
+
+// callInfo is what an invocation's span says about it, kept as values
+// (no pointer to the invocation or its context) so that the node's trace
+// buffer holds little for the garbage collector to scan.
+type callInfo struct {
+	version, reqID, method, path string
+	status                       int
+	wall, cpu                    time.Duration
+	trigger                      Trigger
+	out                          outcome
+	cold, ran                    bool
 }
 
 // Attributes are the span's attributes (observability.md lists them).
 func (s *Span) Attributes() []attribute.KeyValue {
-	if s.inv != nil {
-		return s.inv.attributes()
+	if s.isCall {
+		return s.call.attributes()
 	}
 	return s.attrs
 }
