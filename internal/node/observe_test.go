@@ -485,3 +485,39 @@ func TestShopCheckoutTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveBadInput: bad queries get a clear 400 naming what is wrong.
+func TestObserveBadInput(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{"/v1/usage?since=yesterday", "neither a number of days"},
+		{"/v1/usage?since=-3d", "a number of days is written like 7d"},
+		{"/v1/usage?service=Not_A_Service", "not a valid service name"},
+		{"/v1/traces?limit=0", "not a number from 1 to 1000"},
+		{"/v1/traces?limit=many", "not a number from 1 to 1000"},
+		{"/v1/traces/xyz", "neither a trace id"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", n.AdminURL()+tc.path, nil)
+			req.Header.Set("Authorization", "Bearer "+n.Token())
+			r := do(t, req)
+			if r.status != 400 || !strings.Contains(r.body, tc.want) || !strings.Contains(r.body, `"bad_request"`) {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+		})
+	}
+	// /metrics needs no token; the /v1 endpoints do.
+	if r := get(t, n, "", "/metrics"); r.status != 404 {
+		t.Fatalf("/metrics on the gateway: %d", r.status)
+	}
+	resp, err := http.Get(n.AdminURL() + "/v1/usage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("/v1/usage without a token: %d", resp.StatusCode)
+	}
+}

@@ -16,3 +16,20 @@ func TestURLPath(t *testing.T) {
 		}
 	}
 }
+
+func FuzzURLPath(f *testing.F) {
+	for _, s := range []string{"http://h/p?q", "https://a:1/x#y", "/p", "", "://", "http://h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p := urlPath(s)
+		if len(p) > len(s) {
+			t.Fatalf("urlPath(%q) = %q is longer than its input", s, p)
+		}
+		for i := 0; i < len(p); i++ {
+			if p[i] == '?' || p[i] == '#' {
+				t.Fatalf("urlPath(%q) = %q keeps a query or fragment", s, p)
+			}
+		}
+	})
+}
