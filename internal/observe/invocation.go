@@ -83,27 +83,28 @@ const (
 // carries the invocation's span.
 type Invocation struct {
 	context.Context
-	svc     *Service
-	trigger Trigger
-	span    Span // when traced
-	traced  bool
-	name    string
-	reqID   string
-	method  string
-	path    string
-	begun   time.Time
-	taken   time.Time
-	stopped time.Time // the guest returned
-	freed   time.Time // lingering work ended and the instance was given back
-	cpu0    int64
-	wall    time.Duration
-	cpu     time.Duration
-	status  int
-	state   uint8
-	cold    bool
-	out     outcome
-	refused bool
-	refusal string // why no instance could be had
+	svc      *Service
+	trigger  Trigger
+	span     Span // when traced
+	traced   bool
+	name     string
+	reqID    string
+	method   string
+	path     string
+	begun    time.Time
+	taken    time.Time
+	stopped  time.Time // the guest returned
+	freed    time.Time // lingering work ended and the instance was given back
+	cpu0     int64
+	wall     time.Duration
+	cpu      time.Duration
+	status   int
+	state    uint8
+	cold     bool
+	out      outcome
+	refused  bool
+	accepted bool   // taken to run later (an asynchronous invocation)
+	refusal  string // why no instance could be had
 	// parties is how many of the caller that began it and the pool that
 	// ran it have yet to say they are done; the last one ends it.
 	parties atomic.Int32
@@ -182,6 +183,9 @@ func (s *Service) Adopt(ctx context.Context, req *runtime.Request) (context.Cont
 	if s == nil {
 		return ctx, nil
 	}
+	if ctx.Value(skipKey{}) != nil {
+		return ctx, nil
+	}
 	outer := FromContext(ctx)
 	if outer != nil && outer.state == pending {
 		outer.parties.Add(1)
@@ -218,6 +222,22 @@ func urlPath(u string) string {
 		u = u[:i]
 	}
 	return u
+}
+
+type skipKey struct{}
+
+// Skip marks ctx so that pools do not observe what runs with it: work
+// that is not an invocation of the service (checking a version's handlers
+// at deploy) is neither metered nor traced.
+func Skip(ctx context.Context) context.Context { return context.WithValue(ctx, skipKey{}, true) }
+
+// Accepted says the caller took the invocation to run later (an
+// asynchronous invocation answered 202): it ends without an instance and
+// counts as ok; the run is its own invocation.
+func (inv *Invocation) Accepted() {
+	if inv != nil {
+		inv.accepted = true
+	}
 }
 
 // Start says an instance of svc (the version that runs it, which differs
@@ -342,7 +362,7 @@ func (inv *Invocation) done() {
 // finish records the invocation in the metrics and ends its span.
 func (inv *Invocation) finish() {
 	s := inv.svc
-	if inv.state == pending && !inv.refused {
+	if inv.state == pending && !inv.refused && !inv.accepted {
 		inv.out = outInvalid // the caller ended it before asking the pool
 	}
 	out := inv.out

@@ -33,3 +33,25 @@ func FuzzURLPath(f *testing.F) {
 		}
 	})
 }
+
+func TestSkipAndAccepted(t *testing.T) {
+	o, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := o.Service("svc", "v1", 128)
+	if _, inv := s.Adopt(Skip(t.Context()), nil); inv != nil {
+		t.Fatal("a skipped context was observed")
+	}
+	_, inv := s.Begin(t.Context(), HTTP, "POST", "r1")
+	inv.Accepted()
+	inv.End()
+	if inv.out != outOK {
+		t.Fatalf("an accepted invocation ended %s", outcomeNames[inv.out])
+	}
+	_, inv = s.Begin(t.Context(), HTTP, "POST", "r2")
+	inv.End()
+	if inv.out != outInvalid {
+		t.Fatalf("an invocation ended before the pool ended %s", outcomeNames[inv.out])
+	}
+}

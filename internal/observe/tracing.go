@@ -79,26 +79,20 @@ func TraceID(ctx context.Context) string {
 	return sc.TraceID().String()
 }
 
-// Batch is the context a batch of messages is handled in, given each
-// message's headers: its parent is the span that sent the first message
-// that carries one, and every sender's span is linked (BeginLinked), so
-// the consumer's invocation joins the first sender's trace and points at
-// the others'.
-func Batch(ctx context.Context, headers []Headers) (context.Context, []trace.SpanContext) {
+// Batch is the context a batch of messages is handled in, given the
+// span that sent each message (SpanContextOf its headers; invalid when it
+// had none): its parent is the sender of the first message that has one,
+// and every sender is linked (BeginLinked), so the consumer's invocation
+// joins the first sender's trace and points at the others'.
+func Batch(ctx context.Context, senders []trace.SpanContext) (context.Context, []trace.SpanContext) {
 	var links []trace.SpanContext
-	var parent trace.SpanContext
-	for _, h := range headers {
-		sc := SpanContextOf(h)
-		if !sc.IsValid() {
-			continue
+	for _, sc := range senders {
+		if sc.IsValid() {
+			links = append(links, sc)
 		}
-		if !parent.IsValid() {
-			parent = sc
-		}
-		links = append(links, sc)
 	}
-	if !parent.IsValid() {
+	if len(links) == 0 {
 		return ctx, nil
 	}
-	return trace.ContextWithRemoteSpanContext(ctx, parent), links
+	return trace.ContextWithRemoteSpanContext(ctx, links[0]), links
 }
