@@ -229,7 +229,7 @@ func TestRemovedScheduleStartsAfreshWhenAddedBack(t *testing.T) {
 	a.clock.Set(t0.Add(30 * time.Second))
 	settle(t, a)
 	checkFired(t, tk, "reports * * * * *@2026-03-01T10:01:00Z")
-	a.sched.Set(ctx, "reports", nil) // deletes the record before it returns
+	a.sched.Set(ctx, "reports", nil)      // deletes the record before it returns
 	a.clock.Set(t0.Add(10 * time.Minute)) // 10:10:30: nothing scheduled
 	a.sched.Set(ctx, "reports", []string{"* * * * *"})
 	settle(t, a)
