@@ -74,6 +74,9 @@ type Error struct {
 	Kind    ErrorKind
 	Message string
 	Stack   string
+	// NoRetry is set when the guest asked that the event not be retried
+	// (controller.noRetry() in a scheduled handler).
+	NoRetry bool
 }
 
 func (e *Error) Error() string { return e.Message }
