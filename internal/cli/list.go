@@ -31,13 +31,13 @@ func lsCmd(g *globals) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
-			fprintf(tw, "NAME\tVERSION\tKIND\tVERSIONS\tUPDATED\tROUTES\n")
+			fprintf(tw, "NAME\tVERSION\tKIND\tVERSIONS\tUPDATED\tNEXT RUN\tROUTES\n")
 			for _, s := range list {
 				routes := strings.Join(s.Routes, " ")
 				if routes == "" {
 					routes = "(private)"
 				}
-				fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.Name, s.Version, s.Kind, s.Versions, ago(s.Updated), routes)
+				fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.Name, s.Version, s.Kind, s.Versions, ago(s.Updated), nextRun(s.NextRun, time.Now()), routes)
 			}
 			return tw.Flush()
 		},

@@ -36,6 +36,10 @@ type Gateway struct {
 	Log          *slog.Logger
 	Logs         logs.Sink // receives one access entry per request
 	MaxBodyBytes int64
+	// Async, when set, takes requests that prefer an asynchronous answer
+	// (Prefer: respond-async, RFC 7240): it queues req for svc and writes
+	// the answer (202 with an invocation id), returning its status.
+	Async func(w http.ResponseWriter, r *http.Request, svc *dispatch.Service, req *runtime.Request) int
 }
 
 // ServeHTTP routes a request to the service whose route matches it best.
@@ -89,6 +93,9 @@ func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Servi
 	header := r.Header.Clone()
 	header.Set("Host", r.Host)
 	req := &runtime.Request{ID: id, Method: r.Method, URL: url, Header: header, Body: body}
+	if g.Async != nil && PrefersAsync(r.Header) {
+		return g.Async(w, r, svc, req)
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(svc.Manifest.Limits.TimeoutMS)*time.Millisecond)
 	defer cancel()
 	err := svc.Pool.Fetch(ctx, req, w)

@@ -139,6 +139,7 @@ func (n *Node) swap(name string, next *dispatch.Service) {
 	}
 	n.publishLocked()
 	n.mu.Unlock()
+	n.triggersChanged(name, next)
 	if old != nil {
 		old.Pool.Close()
 	}

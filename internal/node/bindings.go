@@ -9,5 +9,7 @@ import (
 // Only [vars] exist so far; the deploy of any other binding table is
 // refused earlier as not supported yet (see checkSupported).
 func (n *Node) bindings(m *manifest.Manifest) (*binding.Env, error) {
-	return &binding.Env{Vars: m.Vars}, nil
+	env := &binding.Env{Vars: m.Vars}
+	n.addQueueBindings(env, m)
+	return env, nil
 }

@@ -17,7 +17,7 @@ var _ api.Control = (*Node)(nil)
 
 // supported lists the manifest features this node implements; a deploy
 // using any other is refused with "not supported yet".
-var supported = map[string]bool{}
+var supported = map[string]bool{"queues.producers": true, "queues.consumers": true, "triggers.crons": true}
 
 // applyTimeout bounds how long an admin call waits for its registry change
 // to take effect on this node.
@@ -62,7 +62,16 @@ func (n *Node) Deploy(ctx context.Context, req api.DeployRequest) (*api.DeployRe
 // activate loads v (so a version that does not load never takes traffic),
 // stores it, points its service at it and waits until this node serves it.
 func (n *Node) activate(ctx context.Context, v *registry.Version, code []byte) error {
+	if err := n.checkTriggers(v.Service, v.Manifest); err != nil {
+		return err
+	}
 	svc, err := n.load(ctx, v, code, true)
+	if err == nil {
+		err = checkHandlers(ctx, svc)
+		if err != nil {
+			svc.Pool.Close()
+		}
+	}
 	if err != nil {
 		return api.LoadFailed(fmt.Sprintf("version %s of %s failed to load: %v", v.ID, v.Service, err))
 	}
@@ -184,6 +193,7 @@ func (n *Node) serviceInfo(ctx context.Context, s *registry.Service) (*api.Servi
 		if v.ID == s.Active {
 			info.Kind = v.Kind
 			info.Routes = nonNil(v.Manifest.Routes)
+			info.NextRun = n.nextRun(v.Manifest)
 		}
 	}
 	return info, nil

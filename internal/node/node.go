@@ -35,6 +35,7 @@ type Config struct {
 	MaxBodyBytes  int64
 	Logger        *slog.Logger // the platform's own log
 	Logs          *logs.Hub    // service logs; a new hub when nil
+	Triggers      TriggersConfig
 }
 
 // Defaults for Config.
@@ -57,6 +58,7 @@ type Node struct {
 	reg      *registry.Registry
 	logStore *logs.Store
 	sink     logs.Sink // where services' entries go: the hub and the log store
+	trig     *triggers // queues, jobs and cron (triggers.go)
 
 	snap atomic.Pointer[gateway.Snapshot]
 
@@ -138,6 +140,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.sink = logs.Tee{n.logs, n.logStore}
 	n.gw.Logs = n.sink
+	if err := n.startTriggers(ctx); err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	changes, err := n.reg.Watch(runCtx)
@@ -253,6 +258,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 }
 
 func (n *Node) closeState() {
+	grace, cancelGrace := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)
+	n.stopTriggers(grace) // batches and jobs in progress finish first
+	cancelGrace()
 	n.mu.Lock()
 	for _, s := range n.services {
 		s.Pool.Close()

@@ -354,7 +354,10 @@ func (r *Runner) retry(m *Message, delay time.Duration) {
 	nm.Header = copyHeaders(m.raw.Headers())
 	nm.Header.Set(hdrAttempts, strconv.Itoa(m.Attempts))
 	nm.Data = m.Body
-	key := m.ID + "-" + strconv.Itoa(m.Attempts)
+	// The key is this stored copy's: publishing again after a crash (the
+	// copy is redelivered) stores one retry, while a later copy of the
+	// same message (redriven, say) gets its own.
+	key := m.ID + "-" + strconv.FormatUint(m.seq, 10)
 	opts := append([]jetstream.PublishOpt{jetstream.WithMsgID(key)}, scheduleAt(nm, time.Now(), delay, key)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -391,7 +394,7 @@ func (r *Runner) deadLetter(m *Message, reason string) {
 	nm.Data = m.Body
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := r.q.js.PublishMsg(ctx, nm, jetstream.WithMsgID(m.ID+"-dlq")); err != nil {
+	if _, err := r.q.js.PublishMsg(ctx, nm, jetstream.WithMsgID(m.ID+"-dlq-"+strconv.FormatUint(m.seq, 10))); err != nil {
 		r.c.Log.Warn("dead-letter message; will retry", "id", m.ID, "dead_letter_queue", dlq, "error", err)
 		_ = m.raw.NakWithDelay(time.Second)
 		return

@@ -44,6 +44,7 @@ type Message struct {
 
 	raw     jetstream.Msg
 	subject string
+	seq     uint64 // stream sequence of this stored copy
 }
 
 // DeadLetter is what a dead-lettered message remembers.
@@ -72,6 +73,7 @@ func decode(m jetstream.Msg) *Message {
 	prior, _ := strconv.Atoi(h.Get(hdrAttempts))
 	md, err := m.Metadata()
 	if err == nil {
+		out.seq = md.Sequence.Stream
 		out.Attempts = prior + int(md.NumDelivered)
 		if out.ID == "" {
 			out.ID = strconv.FormatUint(md.Sequence.Stream, 10)

@@ -494,3 +494,27 @@ func TestStopWaitsForRunningBatch(t *testing.T) {
 	r.Stop(ctx)
 	poll.CheckFor(t, 5*time.Second, 10*time.Millisecond, emptyQueue(q, "slow"))
 }
+
+// A message that is dead-lettered, redriven and fails again goes through
+// its retries and back to the dead-letter queue: nothing about the first
+// round (its retry and dead-letter ids) swallows the second.
+func TestRedrivenMessageFailingAgainIsDeadLetteredAgain(t *testing.T) {
+	q := newQueues(t)
+	rec := &recorder{decide: func(b *queue.Batch) ([]queue.Decision, error) { return nil, errors.New("still broken") }}
+	start(t, q, queue.Consumer{Queue: "orders", Policy: queue.Policy{MaxBatchSize: 1, MaxRetries: 1, DeadLetter: "orders-dlq"}, Handler: rec.handle})
+	send(t, q, "orders", "x")
+	for round := 1; round <= 3; round++ {
+		poll.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+			if s := stats(t, q, "orders-dlq"); s.Messages != 1 {
+				return fmt.Errorf("round %d: dead-letter queue holds %d", round, s.Messages)
+			}
+			return emptyQueue(q, "orders")()
+		})
+		if n := len(rec.snapshot()); n != 2*round {
+			t.Fatalf("round %d: %d deliveries, want %d", round, n, 2*round)
+		}
+		if moved, err := q.Redrive(context.Background(), "orders-dlq", "orders", 0); err != nil || moved != 1 {
+			t.Fatalf("round %d: redrive moved %d, %v", round, moved, err)
+		}
+	}
+}
