@@ -13,6 +13,7 @@ import (
 type nodeFlags struct {
 	listen, admin, nats string
 	debug               bool
+	callbackHosts       []string
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
@@ -21,6 +22,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().StringVar(&f.admin, "admin", node.DefaultAdmin, "admin API address")
 	cmd.Flags().StringVar(&f.nats, "nats", "", "use the NATS server (with JetStream) at this URL instead of the embedded one")
 	cmd.Flags().BoolVar(&f.debug, "debug", false, "log debug detail")
+	cmd.Flags().StringArrayVar(&f.callbackHosts, "callback-host", nil, "allow asynchronous invocations to post their outcome to this http(s)://HOST[:PORT] (repeatable; HOST may start with *., PORT may be *)")
 }
 
 func (g *globals) nodeConfig(f *nodeFlags) node.Config {
@@ -28,7 +30,8 @@ func (g *globals) nodeConfig(f *nodeFlags) node.Config {
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level)}
+	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level),
+		Triggers: node.TriggersConfig{CallbackHosts: f.callbackHosts}}
 }
 
 func serveCmd(g *globals) *cobra.Command {

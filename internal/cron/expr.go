@@ -56,7 +56,7 @@ const maxSearch = 8 * 366 * 24 * time.Hour
 func Parse(s string) (*Expr, error) {
 	fs := strings.Fields(s)
 	if len(fs) != 5 {
-		return nil, fmt.Errorf("%q has %d field%s; a cron expression has 5 (minute hour day-of-month month day-of-week)", s, len(fs), plural(len(fs)))
+		return nil, fmt.Errorf("%q has %d field%s; a cron expression has 5 (minute hour day month weekday)", s, len(fs), plural(len(fs)))
 	}
 	e := &Expr{src: strings.Join(fs, " ")}
 	var err error
