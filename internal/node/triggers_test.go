@@ -377,3 +377,64 @@ func settleClocks(t *testing.T, clocks ...*crontest.Clock) {
 		return nil
 	})
 }
+
+// Removing a consumer leaves its queue's messages for the next consumer,
+// and a redeploy with other settings keeps consuming.
+func TestConsumerFollowsTheActiveVersion(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string][]string{} // service → bodies
+	e := &eventEngine{queue: func(spec runtime.Spec, b *runtime.QueueBatch) (*runtime.QueueResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range b.Messages {
+			got[spec.Service] = append(got[spec.Service], string(m.Body))
+		}
+		return &runtime.QueueResult{Messages: make([]runtime.MessageOutcome, len(b.Messages))}, nil
+	}}
+	n := startEventNode(t, e, node.Config{})
+	c := adminClient(n)
+	ctx := context.Background()
+	consumer := func(name, extra string) string {
+		return writeService(t, "name = \""+name+"\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"jobs\"\nmax_batch_timeout = 1\n"+extra, map[string]string{"index.js": plainWorker})
+	}
+	count := func(svc string, want int) func() error {
+		return func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got[svc]) != want {
+				return fmt.Errorf("%s handled %v, want %d", svc, got[svc], want)
+			}
+			return nil
+		}
+	}
+	sendOne := func(body string) {
+		t.Helper()
+		if _, err := c.SendQueue(ctx, "jobs", []api.SendMessage{{Body: json.RawMessage(body)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustDeploy(t, c, consumer("first", ""))
+	sendOne(`1`)
+	poll.CheckFor(t, 10*time.Second, 10*time.Millisecond, count("first", 1))
+	mustDeploy(t, c, consumer("first", "max_batch_size = 2\n")) // new settings: the runner restarts
+	sendOne(`2`)
+	poll.CheckFor(t, 10*time.Second, 10*time.Millisecond, count("first", 2))
+	if err := c.Remove(ctx, "first"); err != nil {
+		t.Fatal(err)
+	}
+	sendOne(`3`)
+	qs, err := c.Queues(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 1 || qs[0].Name != "jobs" || qs[0].Consumer != "" || qs[0].Messages != 1 {
+		t.Fatalf("queues after removing the consumer: %+v", qs)
+	}
+	mustDeploy(t, c, consumer("second", ""))
+	poll.CheckFor(t, 10*time.Second, 10*time.Millisecond, count("second", 1))
+	mu.Lock()
+	defer mu.Unlock()
+	if got["second"][0] != "3" || len(got["first"]) != 2 {
+		t.Errorf("handled %v", got)
+	}
+}

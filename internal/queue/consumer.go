@@ -155,8 +155,7 @@ func (q *Queues) Start(ctx context.Context, c Consumer) (*Runner, error) {
 // until ctx ends: then their handlers' contexts are canceled. Messages of
 // a batch cut short are redelivered (to any node) after the ack wait.
 func (r *Runner) Stop(ctx context.Context) {
-	r.cancel()
-	<-r.done
+	r.Halt()
 	finished := make(chan struct{})
 	go func() { r.wg.Wait(); close(finished) }()
 	select {
@@ -166,6 +165,13 @@ func (r *Runner) Stop(ctx context.Context) {
 		<-finished
 	}
 	r.abort()
+}
+
+// Halt stops taking messages and returns once no fetch is under way;
+// batches being handled go on (Stop waits for them).
+func (r *Runner) Halt() {
+	r.cancel()
+	<-r.done
 }
 
 func (r *Runner) loop(ctx context.Context) {
@@ -180,7 +186,11 @@ func (r *Runner) loop(ctx context.Context) {
 		msgs, k, err := r.fetch(ctx)
 		if err != nil && ctx.Err() == nil {
 			failures++
-			r.c.Log.Warn("fetch from queue", "error", err, "failures", failures)
+			if r.heal(ctx, err) {
+				failures = 0
+			} else {
+				r.c.Log.Warn("fetch from queue", "error", err, "failures", failures)
+			}
 		} else {
 			failures = 0
 		}
@@ -203,6 +213,27 @@ func (r *Runner) loop(ctx context.Context) {
 			r.handle(msgs)
 		}()
 	}
+}
+
+// heal creates the durable consumer again when it is gone: another node
+// deleted it (it applied the removal of a service before this one did,
+// and a new consumer of the queue may already rely on it). It reports
+// whether it did.
+func (r *Runner) heal(ctx context.Context, err error) bool {
+	if !errors.Is(err, jetstream.ErrConsumerDeleted) && !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return false
+	}
+	if _, err := r.q.stream.Consumer(ctx, r.c.Name); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return false
+	}
+	cons, err := r.q.EnsureConsumer(ctx, r.c)
+	if err != nil {
+		r.c.Log.Warn("recreate deleted consumer", "error", err)
+		return false
+	}
+	r.cons = cons
+	r.c.Log.Info("consumer was deleted; created it again")
+	return true
 }
 
 // fetch takes one batch: it waits for a first message, then up to
