@@ -199,7 +199,7 @@ func (n *Node) syncConsumers(ctx context.Context, name string, m *manifest.Manif
 	t.mu.Unlock()
 	for _, run := range stopping {
 		run.runner.Halt() // before the consumer is deleted, which it would recreate
-		go func() { // its batches in progress finish on their own time
+		go func() {       // its batches in progress finish on their own time
 			sctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)
 			defer cancel()
 			run.runner.Stop(sctx)
