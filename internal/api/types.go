@@ -13,6 +13,28 @@ type ServiceInfo struct {
 	Updated  time.Time `json:"updated"`
 	// NextRun is the next cron tick of the active version, if it has crons.
 	NextRun *time.Time `json:"next_run,omitempty"`
+	// Pool is the active version's instance pool on the node that answered;
+	// absent when the version is not loaded there.
+	Pool *PoolInfo `json:"pool,omitempty"`
+}
+
+// PoolInfo describes a service's instance pool on one node: gauges now and
+// counters since the version became active there.
+type PoolInfo struct {
+	Instances   int    `json:"instances"` // alive (idle + busy)
+	Idle        int    `json:"idle"`
+	Busy        int    `json:"busy"`
+	Waiting     int    `json:"waiting"` // callers queued for an instance
+	Min         int    `json:"min"`
+	Max         int    `json:"max"`
+	Invocations uint64 `json:"invocations"`
+	ColdStarts  uint64 `json:"cold_starts"` // instances started for a request that found none idle
+	Prewarmed   uint64 `json:"prewarmed"`
+	Discarded   uint64 `json:"discarded"`
+	Recycled    uint64 `json:"recycled"`
+	Expired     uint64 `json:"expired"` // stopped by the keep-alive
+	Evicted     uint64 `json:"evicted"` // stopped to give budget to another service
+	Rejected    uint64 `json:"rejected"`
 }
 
 // VersionInfo describes one version of a service.

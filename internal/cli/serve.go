@@ -13,6 +13,7 @@ import (
 type nodeFlags struct {
 	listen, admin, nats string
 	debug               bool
+	scale               node.Scale
 	callbackHosts       []string
 }
 
@@ -22,6 +23,10 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().StringVar(&f.admin, "admin", node.DefaultAdmin, "admin API address")
 	cmd.Flags().StringVar(&f.nats, "nats", "", "use the NATS server (with JetStream) at this URL instead of the embedded one")
 	cmd.Flags().BoolVar(&f.debug, "debug", false, "log debug detail")
+	cmd.Flags().DurationVar(&f.scale.KeepAlive, "keep-alive", 0, "how long an idle instance above min_instances lives (default 1m; negative: forever)")
+	cmd.Flags().IntVar(&f.scale.MaxInstances, "max-instances", 0, "instances of all services together (default 1000)")
+	cmd.Flags().IntVar(&f.scale.MaxMemoryMB, "max-memory-mb", 0, "memory all instances may reserve together, at limits.memory_mb each (default: no limit)")
+	cmd.Flags().IntVar(&f.scale.RecycleAfter, "recycle-after", 0, "replace an instance after this many requests (default: never)")
 	cmd.Flags().StringArrayVar(&f.callbackHosts, "callback-host", nil, "allow asynchronous invocations to post their outcome to this http(s)://HOST[:PORT] (repeatable; HOST may start with *., PORT may be *)")
 }
 
@@ -30,7 +35,7 @@ func (g *globals) nodeConfig(f *nodeFlags) node.Config {
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level),
+	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale,
 		Triggers: node.TriggersConfig{CallbackHosts: f.callbackHosts}}
 }
 

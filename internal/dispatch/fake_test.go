@@ -15,7 +15,11 @@ import (
 // more than max instances alive, one invocation per instance at a time,
 // no instance used or closed twice or closed while busy.
 type fakeModule struct {
-	max int // instances alive at most; 0: no limit
+	max       int   // instances alive at most; 0: no limit
+	memPerUse int64 // MemoryBytes grows by this much per invocation
+	onNew     func()
+	onClose   func()
+	closed    atomic.Bool // Close of the module was called
 
 	mu        sync.Mutex
 	newErr    error         // NewInstance fails with it when set
@@ -58,13 +62,20 @@ func (m *fakeModule) NewInstance(ctx context.Context) (runtime.Instance, error) 
 	m.created++
 	in := &fakeInstance{mod: m, id: m.created}
 	m.instances = append(m.instances, in)
+	if m.onNew != nil {
+		m.onNew()
+	}
 	if n := m.alive.Add(1); m.max > 0 && n > int64(m.max) {
 		m.violations = append(m.violations, fmt.Sprintf("%d instances alive, max %d", n, m.max))
 	}
 	return in, nil
 }
 
-func (m *fakeModule) Close() {}
+func (m *fakeModule) Close() {
+	if !m.closed.CompareAndSwap(false, true) {
+		m.violate("module closed twice")
+	}
+}
 
 func (m *fakeModule) violate(format string, args ...any) {
 	m.mu.Lock()
@@ -128,7 +139,12 @@ func (in *fakeInstance) Close() {
 		return
 	}
 	in.mod.alive.Add(-1)
+	if in.mod.onClose != nil {
+		in.mod.onClose()
+	}
 }
+
+func (in *fakeInstance) MemoryBytes() int64 { return in.uses.Load() * in.mod.memPerUse }
 
 // gate makes fetches block until released; requests name what to do.
 type gate struct {

@@ -1,13 +1,14 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"time"
 
@@ -30,12 +31,21 @@ type Snapshot struct {
 	Services map[string]*dispatch.Service
 }
 
+// DefaultMaxHeaderCount bounds the request header fields unless configured
+// otherwise (the server's MaxHeaderBytes bounds their size).
+const DefaultMaxHeaderCount = 100
+
 // Gateway serves HTTP requests to services by route.
 type Gateway struct {
 	Snapshot     func() *Snapshot
 	Log          *slog.Logger
 	Logs         logs.Sink // receives one access entry per request
 	MaxBodyBytes int64
+	// BodyTimeout bounds reading the request body, which is read in full
+	// before an instance is taken: a slow client gets 408 and never holds
+	// an instance. 0: no bound beyond the server's.
+	BodyTimeout    time.Duration
+	MaxHeaderCount int // 431 beyond; 0 means DefaultMaxHeaderCount
 	// Async, when set, takes requests that prefer an asynchronous answer
 	// (Prefer: respond-async, RFC 7240): it queues req for svc and writes
 	// the answer (202 with an invocation id), returning its status.
@@ -60,7 +70,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) Invoke(w http.ResponseWriter, r *http.Request, svc *dispatch.Service, url string) {
 	start := time.Now()
 	id := newRequestID()
-	w.Header().Set(RequestIDHeader, id)
+	w.Header()[RequestIDHeader] = []string{id} // canonical already
 	rw := &trackingWriter{ResponseWriter: w}
 	status := g.invoke(rw, r, svc, url, id)
 	if g.Logs != nil {
@@ -72,32 +82,30 @@ func (g *Gateway) Invoke(w http.ResponseWriter, r *http.Request, svc *dispatch.S
 }
 
 func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Service, url, id string) int {
-	maxBody := g.MaxBodyBytes
-	if maxBody <= 0 {
-		maxBody = DefaultMaxBodyBytes
+	if n := headerCount(r.Header); n > cmp.Or(g.MaxHeaderCount, DefaultMaxHeaderCount) {
+		return g.fail(w, id, http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("%d header fields, over the limit of %d", n, cmp.Or(g.MaxHeaderCount, DefaultMaxHeaderCount)))
 	}
-	if r.ContentLength > maxBody {
-		return g.fail(w, id, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d bytes", r.ContentLength, maxBody))
+	rc := http.NewResponseController(w)
+	body, status, msg := g.readBody(w, rc, r)
+	if status != 0 {
+		return g.fail(w, id, status, msg)
 	}
-	var body []byte
-	if r.Body != nil && r.Body != http.NoBody {
-		var err error
-		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil {
-			return g.fail(w, id, http.StatusBadRequest, "reading the request body: "+err.Error())
-		}
-		if int64(len(body)) > maxBody {
-			return g.fail(w, id, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over the limit of %d bytes", maxBody))
-		}
-	}
-	header := r.Header.Clone()
-	header.Set("Host", r.Host)
+	// The gateway owns r: the guest gets its header map, with Host in it,
+	// rather than a copy.
+	header := r.Header
+	header["Host"] = []string{r.Host}
 	req := &runtime.Request{ID: id, Method: r.Method, URL: url, Header: header, Body: body}
 	if g.Async != nil && PrefersAsync(r.Header) {
 		return g.Async(w, r, svc, req)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(svc.Manifest.Limits.TimeoutMS)*time.Millisecond)
+	deadline := time.Now().Add(time.Duration(svc.Manifest.Limits.TimeoutMS) * time.Millisecond)
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
 	defer cancel()
+	// A client that does not read its response must not hold the
+	// instance writing it past the invocation's deadline.
+	if rc.SetWriteDeadline(deadline) == nil {
+		defer rc.SetWriteDeadline(time.Time{})
+	}
 	err := svc.Pool.Fetch(ctx, req, w)
 	if err == nil {
 		return w.status
@@ -119,6 +127,57 @@ func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Servi
 		g.logFailure(svc, id, err)
 		return g.fail(w, id, http.StatusInternalServerError, "internal error")
 	}
+}
+
+// readBody reads the whole request body, bounded in size (413) and in
+// time (408), before any instance is taken. A non-zero status says why it
+// failed.
+func (g *Gateway) readBody(w http.ResponseWriter, rc *http.ResponseController, r *http.Request) (body []byte, status int, msg string) {
+	maxBody := g.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	if r.ContentLength > maxBody {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d bytes", r.ContentLength, maxBody)
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, 0, ""
+	}
+	deadline := false
+	if g.BodyTimeout > 0 {
+		deadline = rc.SetReadDeadline(time.Now().Add(g.BodyTimeout)) == nil
+	}
+	var err error
+	if r.ContentLength > 0 {
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	}
+	if err == nil && deadline {
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		// The deadline stays: the server must not wait for the rest of
+		// the body before it answers and closes the connection.
+		w.Header().Set("Connection", "close")
+		return nil, http.StatusRequestTimeout, fmt.Sprintf("the request body did not arrive within %s", g.BodyTimeout)
+	case err != nil:
+		return nil, http.StatusBadRequest, "reading the request body: " + err.Error()
+	case int64(len(body)) > maxBody:
+		return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is over the limit of %d bytes", maxBody)
+	}
+	return body, 0, ""
+}
+
+func headerCount(h http.Header) int {
+	n := 0
+	for _, v := range h {
+		n += len(v)
+	}
+	return n
 }
 
 func (g *Gateway) logFailure(svc *dispatch.Service, id string, err error) {
@@ -159,12 +218,13 @@ func requestURL(r *http.Request) string {
 }
 
 func newRequestID() string {
-	var b [8]byte
+	const digits = "0123456789abcdef"
+	var b [16]byte
 	v := rand.Uint64()
 	for i := range b {
-		b[i] = byte(v >> (8 * i))
+		b[i] = digits[v>>(4*i)&0xf]
 	}
-	return hex.EncodeToString(b[:])
+	return string(b[:])
 }
 
 // trackingWriter remembers whether the response has started.

@@ -99,6 +99,10 @@ type Limits struct {
 	TimeoutMS    int `toml:"timeout_ms" json:"timeout_ms"`
 	MinInstances int `toml:"min_instances" json:"min_instances"`
 	MaxInstances int `toml:"max_instances" json:"max_instances"`
+	// KeepAliveMS is how long an idle instance above MinInstances lives;
+	// 0 means the node's default. omitempty keeps the canonical form (and
+	// so the version ids) of manifests without it unchanged.
+	KeepAliveMS int `toml:"keep_alive_ms,omitzero" json:"keep_alive_ms,omitempty"`
 }
 
 // Outbound is the [outbound] table: which hosts fetch() may reach.

@@ -278,6 +278,16 @@ func TestParse_Errors(t *testing.T) {
 				"wisp.toml: limits.max_instances: must be between 1 and 1000, got 0",
 		},
 		{
+			name:        "keep_alive_ms out of range",
+			input:       head + "[limits]\nkeep_alive_ms = 0\n",
+			expectedErr: "wisp.toml: limits.keep_alive_ms: must be between 1 and 86400000, got 0",
+		},
+		{
+			name:        "keep_alive_ms too long",
+			input:       head + "[limits]\nkeep_alive_ms = 86400001\n",
+			expectedErr: "wisp.toml: limits.keep_alive_ms: must be between 1 and 86400000, got 86400001",
+		},
+		{
 			name:        "min_instances above max_instances",
 			input:       head + "[limits]\nmin_instances = 5\nmax_instances = 2\n",
 			expectedErr: "wisp.toml: limits.min_instances: 5 is more than limits.max_instances (2)",

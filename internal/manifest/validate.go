@@ -31,6 +31,7 @@ const (
 	MinMemoryMB      = 16
 	MaxTimeoutMS     = 15 * 60 * 1000
 	MaxInstancesCap  = 1000
+	MaxKeepAliveMS   = 24 * 60 * 60 * 1000
 	MaxBatchSizeCap  = 100
 	MaxBatchTimeout  = 60
 	MaxRetriesCap    = 100
@@ -334,6 +335,9 @@ func (c *checker) limits(l *Limits) {
 		c.between("limits.timeout_ms", l.TimeoutMS, 1, MaxTimeoutMS)
 	}
 	c.between("limits.min_instances", l.MinInstances, 0, MaxInstancesCap)
+	if set("keep_alive_ms", l.KeepAliveMS) {
+		c.between("limits.keep_alive_ms", l.KeepAliveMS, 1, MaxKeepAliveMS)
+	}
 	if set("max_instances", l.MaxInstances) {
 		c.between("limits.max_instances", l.MaxInstances, 1, MaxInstancesCap)
 		if l.MaxInstances >= 1 && l.MinInstances > l.MaxInstances {

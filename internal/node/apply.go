@@ -1,9 +1,12 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	goruntime "runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/wisp-run/wisp/internal/dispatch"
@@ -52,8 +55,76 @@ func (n *Node) apply(ctx context.Context, ch registry.Change, live bool) {
 		n.log.Error("cannot load active version; keeping the one loaded", "service", ch.Name, "version", ch.Service.Active, "keeping", keep, "error", err)
 		return
 	}
+	if cur != nil && live {
+		n.warmLike(ctx, svc, cur)
+	}
 	n.swap(ch.Name, svc)
 	n.log.Info("service active", "service", ch.Name, "version", svc.Version)
+}
+
+// warmLike prewarms a new version with as many instances as the version
+// it replaces has alive, so a deploy under load causes no cold start.
+func (n *Node) warmLike(ctx context.Context, next, cur *dispatch.Service) {
+	total, _, _ := cur.Pool.Counts()
+	pctx, cancel := context.WithTimeout(ctx, instantiateTimeout)
+	defer cancel()
+	if err := next.Pool.Prewarm(pctx, total); err != nil {
+		n.log.Warn("cannot prewarm the new version like the old one", "service", next.Name, "version", next.Version, "instances", total, "error", err)
+	}
+}
+
+// replayParallelism bounds the versions loaded at once at start-up: the
+// work is fetching from JetStream and compiling.
+var replayParallelism = max(4, 2*goruntime.GOMAXPROCS(0))
+
+// applyAll applies the changes of the start-up replay: versions are loaded
+// in parallel (not prewarmed beyond min_instances) and the route table is
+// published once.
+func (n *Node) applyAll(ctx context.Context, changes []registry.Change) {
+	last := map[string]registry.Change{}
+	var rev uint64
+	for _, ch := range changes {
+		rev = max(rev, ch.Revision)
+		if ch.Err != nil {
+			n.log.Error("bad service record in registry", "service", ch.Name, "error", ch.Err)
+			continue
+		}
+		last[ch.Name] = ch
+	}
+	loaded := make(chan *dispatch.Service, len(last))
+	sem := make(chan struct{}, replayParallelism)
+	var wg sync.WaitGroup
+	for _, ch := range last {
+		if ch.Service == nil {
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			svc, err := n.loadActive(ctx, ch.Service, false)
+			if err != nil {
+				n.log.Error("cannot load active version", "service", ch.Name, "version", ch.Service.Active, "error", err)
+				return
+			}
+			loaded <- svc
+		})
+	}
+	wg.Wait()
+	close(loaded)
+	n.mu.Lock()
+	var old []*dispatch.Service
+	for svc := range loaded {
+		if cur := n.services[svc.Name]; cur != nil {
+			old = append(old, cur)
+		}
+		n.services[svc.Name] = svc
+	}
+	n.publishLocked()
+	n.mu.Unlock()
+	for _, s := range old {
+		s.Pool.Close()
+	}
+	n.markApplied(rev)
 }
 
 func (n *Node) loadActive(ctx context.Context, s *registry.Service, prewarm bool) (*dispatch.Service, error) {
@@ -84,17 +155,23 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 		return nil, err
 	}
 	l := v.Manifest.Limits
-	// Waiting costs a goroutine and a read body, not an instance: let bursts
-	// queue (bounded by each request's deadline) rather than fail.
-	queue := max(256, 16*l.MaxInstances)
-	pool := dispatch.NewPool(mod, dispatch.PoolConfig{Min: l.MinInstances, Max: l.MaxInstances, MaxQueue: queue}, n.log.With("service", v.Service, "version", v.ID))
+	sc := n.cfg.Scale
+	memory := int64(l.MemoryMB) << 20
+	pool := dispatch.NewPool(mod, dispatch.PoolConfig{
+		Min: l.MinInstances, Max: l.MaxInstances,
+		// Waiting costs a goroutine and a read body, not an instance: let
+		// bursts queue (bounded by each request's deadline) rather than fail.
+		MaxQueue:  cmp.Or(sc.MaxQueue, max(256, 16*l.MaxInstances)),
+		KeepAlive: keepAlive(l.KeepAliveMS, sc.KeepAlive), MaxRequests: sc.RecycleAfter,
+		// Recycle an instance that grew to 3/4 of its cap before it traps.
+		MaxMemory: memory / 4 * 3, Memory: memory, Budget: n.budget,
+	}, n.log.With("service", v.Service, "version", v.ID))
 	if prewarm || l.MinInstances > 0 {
 		pctx, cancel := context.WithTimeout(ctx, instantiateTimeout)
 		err := pool.Prewarm(pctx, 1)
 		cancel()
 		if err != nil {
-			pool.Close()
-			mod.Close()
+			pool.Close() // closes mod once drained
 			return nil, err
 		}
 	}
@@ -127,8 +204,9 @@ func (n *Node) dropPreloaded(svc, version string) {
 }
 
 // swap replaces (or with nil removes) a service's loaded version,
-// publishes a new snapshot, then drains the old version's pool: requests
-// in flight on it finish; new ones already go to the new version.
+// publishes a new snapshot, then retires the old version's pool: requests
+// in flight on it finish, callers still waiting for one of its instances
+// move to the new version, new ones already go to the new version.
 func (n *Node) swap(name string, next *dispatch.Service) {
 	n.mu.Lock()
 	old := n.services[name]
@@ -141,7 +219,11 @@ func (n *Node) swap(name string, next *dispatch.Service) {
 	n.mu.Unlock()
 	n.triggersChanged(name, next)
 	if old != nil {
-		old.Pool.Close()
+		if next != nil {
+			old.Pool.Retire(next.Pool)
+		} else {
+			old.Pool.Close()
+		}
 	}
 }
 

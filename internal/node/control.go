@@ -189,6 +189,9 @@ func (n *Node) serviceInfo(ctx context.Context, s *registry.Service) (*api.Servi
 		return nil, err
 	}
 	info := &api.ServiceInfo{Name: s.Name, Version: s.Active, Versions: len(vs), Created: s.Created, Updated: s.Updated, Routes: []string{}}
+	if svc := n.snap.Load().Services[s.Name]; svc != nil && svc.Version == s.Active {
+		info.Pool = poolInfo(svc.Pool.Snapshot())
+	}
 	for _, v := range vs {
 		if v.ID == s.Active {
 			info.Kind = v.Kind

@@ -33,6 +33,7 @@ type Config struct {
 	// on shutdown. Default 10s.
 	ShutdownGrace time.Duration
 	MaxBodyBytes  int64
+	Scale         Scale        // instance pools and the node-wide budget
 	Logger        *slog.Logger // the platform's own log
 	Logs          *logs.Hub    // service logs; a new hub when nil
 	Triggers      TriggersConfig
@@ -60,7 +61,12 @@ type Node struct {
 	sink     logs.Sink // where services' entries go: the hub and the log store
 	trig     *triggers // queues, jobs and cron (triggers.go)
 
-	snap atomic.Pointer[gateway.Snapshot]
+	snap   atomic.Pointer[gateway.Snapshot]
+	budget *dispatch.Budget
+	// reqCtx is the base context of gateway requests; canceled when the
+	// shutdown grace period ends, which interrupts guests still running.
+	reqCtx    context.Context
+	reqCancel context.CancelFunc
 
 	mu        sync.Mutex
 	services  map[string]*dispatch.Service // active version of each service, loaded
@@ -106,8 +112,14 @@ func New(cfg Config) *Node {
 		preloaded: map[string]*dispatch.Service{},
 		changed:   make(chan struct{}),
 	}
+	n.cfg.Scale = n.cfg.Scale.withDefaults()
+	n.budget = dispatch.NewBudget(n.cfg.Scale.MaxInstances, int64(n.cfg.Scale.MaxMemoryMB)<<20)
+	n.reqCtx, n.reqCancel = context.WithCancel(context.Background())
 	n.snap.Store(&gateway.Snapshot{Services: map[string]*dispatch.Service{}})
-	n.gw = &gateway.Gateway{Snapshot: n.snap.Load, Log: n.log, Logs: n.logs, MaxBodyBytes: cfg.MaxBodyBytes}
+	n.gw = &gateway.Gateway{
+		Snapshot: n.snap.Load, Log: n.log, Logs: n.logs, MaxBodyBytes: cfg.MaxBodyBytes,
+		BodyTimeout: n.cfg.Scale.BodyTimeout, MaxHeaderCount: n.cfg.Scale.MaxHeaderCount,
+	}
 	return n
 }
 
@@ -167,8 +179,10 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	return nil
 }
 
-// replay applies the registry as it is now, before serving.
+// replay applies the registry as it is now, before serving: every
+// service is loaded in parallel and the route table published once.
 func (n *Node) replay(ctx context.Context, changes <-chan registry.Change) error {
+	var batch []registry.Change
 	for {
 		select {
 		case <-ctx.Done():
@@ -178,9 +192,12 @@ func (n *Node) replay(ctx context.Context, changes <-chan registry.Change) error
 				return errors.New("registry watch ended during start-up")
 			}
 			if ch.Replayed {
+				start := time.Now()
+				n.applyAll(ctx, batch)
+				n.log.Info("services loaded", "count", len(batch), "took", time.Since(start).Round(time.Millisecond))
 				return nil
 			}
-			n.apply(ctx, ch, false)
+			batch = append(batch, ch)
 		}
 	}
 }
@@ -203,7 +220,11 @@ func (n *Node) listen() error {
 		return fmt.Errorf("write %s: %w", URLFile, err)
 	}
 	errLog := slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)
-	gwSrv := &http.Server{Handler: n.gw, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: errLog}
+	gwSrv := &http.Server{
+		Handler: n.gw, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: n.cfg.Scale.MaxHeaderBytes, ErrorLog: errLog,
+		BaseContext: func(net.Listener) context.Context { return n.reqCtx },
+	}
 	adminSrv := &http.Server{Handler: api.New(n, n.token), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	n.servers = []*http.Server{gwSrv, adminSrv}
 	for _, s := range []struct {
@@ -237,17 +258,33 @@ func (n *Node) LogHub() *logs.Hub { return n.logs }
 func (n *Node) Ready() bool { return n.ready.Load() }
 
 // Shutdown stops accepting requests, lets in-flight ones finish within the
-// grace period (or until ctx ends), then closes everything.
+// grace period (or until ctx ends), then closes everything. Invocations
+// that did not come through the gateway (admin invoke, triggers) are
+// drained too: every pool is closed and awaited. Guests still running when
+// the grace period ends are interrupted.
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.ready.Store(false)
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ShutdownGrace)
 	defer cancel()
 	var errs []error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for _, s := range n.servers {
-		if err := s.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-			s.Close()
-		}
+		wg.Go(func() {
+			if err := s.Shutdown(ctx); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if err := n.drainPools(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	n.reqCancel() // interrupts whatever outlived the grace period
+	for _, s := range n.servers {
+		s.Close()
 	}
 	if n.cancel != nil {
 		n.cancel()
@@ -255,6 +292,31 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	n.wg.Wait()
 	n.closeState()
 	return errors.Join(errs...)
+}
+
+// drainPools closes every pool and waits until their in-flight
+// invocations finished, or ctx ends.
+func (n *Node) drainPools(ctx context.Context) error {
+	n.mu.Lock()
+	var pools []*dispatch.Pool
+	for _, s := range n.services {
+		pools = append(pools, s.Pool)
+	}
+	for _, s := range n.preloaded {
+		pools = append(pools, s.Pool)
+	}
+	n.mu.Unlock()
+	for _, p := range pools {
+		p.Close()
+	}
+	for _, p := range pools {
+		select {
+		case <-p.Drained():
+		case <-ctx.Done():
+			return fmt.Errorf("draining in-flight invocations: %w", ctx.Err())
+		}
+	}
+	return nil
 }
 
 func (n *Node) closeState() {

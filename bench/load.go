@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+type result struct {
+	rps       float64
+	latencies []time.Duration
+	errors    int64
+	firstErr  error
+}
+
+func (r *result) pct(p float64) string {
+	if len(r.latencies) == 0 {
+		return "-"
+	}
+	return pct(r.latencies, p).Round(time.Microsecond).String()
+}
+
+// pct is the p-th percentile of sorted latencies.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[int(float64(len(sorted)-1)*p/100)]
+}
+
+// load drives url from conns keep-alive connections for d, timing every
+// request (no coordinated-omission correction: each latency is one real
+// request's).
+func load(url string, conns int, d time.Duration) *result {
+	return loadCtx(context.Background(), url, conns, d, nil)
+}
+
+// loadCtx is load with a parent context and, when onDone is set, a call
+// with each request's end time and latency.
+func loadCtx(parent context.Context, url string, conns int, d time.Duration, onDone func(end time.Time, lat time.Duration)) *result {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	ctx, cancel := context.WithTimeout(parent, d)
+	defer cancel()
+	var mu sync.Mutex
+	res := &result{}
+	var count atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conns {
+		wg.Go(func() {
+			lat := make([]time.Duration, 0, 1<<14)
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("User-Agent", "wisp-bench")
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				err := get(client, req)
+				if err != nil {
+					if ctx.Err() != nil {
+						break
+					}
+					mu.Lock()
+					if res.firstErr == nil {
+						res.firstErr = err
+					}
+					res.errors++
+					mu.Unlock()
+					continue
+				}
+				end := time.Now()
+				lat = append(lat, end.Sub(t0))
+				if onDone != nil {
+					onDone(end, end.Sub(t0))
+				}
+				count.Add(1)
+			}
+			mu.Lock()
+			res.latencies = append(res.latencies, lat...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	res.rps = float64(count.Load()) / time.Since(start).Seconds()
+	slices.Sort(res.latencies)
+	return res
+}
+
+// get does one request and reads the whole answer; non-200 is an error.
+func get(c *http.Client, req *http.Request) error {
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err == nil && resp.StatusCode != 200 {
+		err = fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return err
+}
+
+// timeEach requests each URL once, in order, on one keep-alive
+// connection, and returns the latencies sorted.
+func timeEach(urls []string) ([]time.Duration, error) {
+	lat, err := timeEachUnsorted(urls)
+	sortDur(lat)
+	return lat, err
+}
+
+func sortDur(d []time.Duration) { slices.Sort(d) }
+
+// timeEachUnsorted is timeEach in request order.
+func timeEachUnsorted(urls []string) ([]time.Duration, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	lat := make([]time.Duration, 0, len(urls))
+	for _, u := range urls {
+		req, _ := http.NewRequest("GET", u, nil)
+		t0 := time.Now()
+		if err := get(c, req); err != nil {
+			return nil, fmt.Errorf("%s: %w", u, err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	return lat, nil
+}
+
+// merge pools rounds of one target: the median req/s, every latency.
+func merge(rs []*result) *result {
+	out := &result{}
+	var rps []float64
+	for _, r := range rs {
+		rps = append(rps, r.rps)
+		out.latencies = append(out.latencies, r.latencies...)
+		out.errors += r.errors
+	}
+	slices.Sort(rps)
+	out.rps = rps[len(rps)/2]
+	slices.Sort(out.latencies)
+	return out
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// goHelloCGI is a Go hello world for WASI: a plain CGI program (the
+// WAGI way in), built with the stock toolchain and no SDK.
+const goHelloCGI = `package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cgi"
+)
+
+func main() {
+	_ = cgi.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
+		io.WriteString(w, "Hello, world!")
+	}))
+}
+`
+
+// goWasmPeer deploys a Go hello world compiled to wasip1 on a wisp node.
+// It is skipped while the node has no wasm engine (issue 4).
+func goWasmPeer(_ context.Context, e *env) ([]target, error) {
+	dir := filepath.Join(e.work, "svc", "hello-go")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(goHelloCGI), 0o644); err != nil {
+		return nil, err
+	}
+	build := exec.Command("go", "build", "-o", "hello.wasm", "main.go")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build the Go wasm hello: %v\n%s", err, out)
+	}
+	n, err := e.startWisp(filepath.Join(e.work, "data-wasm"))
+	if err != nil {
+		return nil, err
+	}
+	e.cleanup(n.stop)
+	s := service{name: "hello-go", toml: "name = \"hello-go\"\nwasm = \"hello.wasm\"\nroutes = [\"/hello\"]\n"}
+	if err := e.deploy(n, s); err != nil {
+		if strings.Contains(err.Error(), "not supported") {
+			return nil, skipf("Go-wasm hello: this wisp has no wasm engine yet (issue 4): %v", err)
+		}
+		return nil, err
+	}
+	return []target{{name: "wisp Go-wasm hello", workload: "hello", url: "http://" + n.gateway + "/hello"}}, nil
+}
