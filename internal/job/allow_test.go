@@ -57,3 +57,24 @@ func TestParseAllowlistRefusesBadPatterns(t *testing.T) {
 		}
 	}
 }
+
+func FuzzAllowlist(f *testing.F) {
+	f.Add("https://*.example.com", "https://a.example.com:443/x")
+	f.Add("http://127.0.0.1:*", "http://127.0.0.1:8080/cb")
+	f.Add("https://hooks.example.com", "https://hooks.example.com.evil.net/")
+	f.Fuzz(func(t *testing.T, pattern, u string) {
+		a, err := ParseAllowlist([]string{pattern})
+		if err != nil {
+			return
+		}
+		if a.Check(u) != nil {
+			return
+		}
+		// Whatever is allowed is an absolute http(s) URL whose host the
+		// pattern names, on the pattern's scheme.
+		scheme, _, _ := strings.Cut(pattern, "://")
+		if !strings.HasPrefix(u, scheme+"://") && !strings.HasPrefix(strings.ToLower(u), scheme+"://") {
+			t.Fatalf("%q allowed %q on another scheme", pattern, u)
+		}
+	})
+}
