@@ -279,6 +279,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	n.stopTriggers(ctx) // queue batches and jobs under way finish on open pools
 	if err := n.drainPools(ctx); err != nil {
 		errs = append(errs, err)
 	}

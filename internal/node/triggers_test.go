@@ -438,3 +438,52 @@ func TestConsumerFollowsTheActiveVersion(t *testing.T) {
 		t.Errorf("handled %v", got)
 	}
 }
+
+// SIGTERM-style shutdown lets a batch under way finish and acknowledges
+// it: after a restart nothing is left to redeliver.
+func TestShutdownFinishesBatchUnderWay(t *testing.T) {
+	started, finished := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e := &eventEngine{queue: func(spec runtime.Spec, b *runtime.QueueBatch) (*runtime.QueueResult, error) {
+		once.Do(func() { close(started) })
+		time.Sleep(500 * time.Millisecond)
+		close(finished)
+		return &runtime.QueueResult{Messages: make([]runtime.MessageOutcome, len(b.Messages))}, nil
+	}}
+	dir := t.TempDir()
+	cfg := node.Config{DataDir: dir, Listen: "127.0.0.1:0", Admin: "127.0.0.1:0", ShutdownGrace: 10 * time.Second}
+	n := node.New(cfg)
+	node.SetEngine(n, "js", e)
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := adminClient(n)
+	mustDeploy(t, c, writeService(t, "name = \"slowpay\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"pay\"\nmax_batch_size = 1\n", map[string]string{"index.js": plainWorker}))
+	if _, err := c.SendQueue(context.Background(), "pay", []api.SendMessage{{Body: json.RawMessage(`1`)}}); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if err := n.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-finished:
+	default:
+		t.Fatal("shutdown returned before the batch under way finished")
+	}
+	n2 := node.New(cfg)
+	node.SetEngine(n2, "js", &eventEngine{queue: e.queue})
+	if err := n2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer n2.Shutdown(context.Background())
+	qs, err := adminClient(n2).Queues(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if q.Name == "pay" && (q.Messages != 0 || q.InFlight != 0) {
+			t.Fatalf("after a clean shutdown the batch is still queued: %+v", q)
+		}
+	}
+}
