@@ -176,7 +176,7 @@ func TestServeDeployRestart(t *testing.T) {
 
 	p, gw := start(t, work, serveArgs...)
 	out, code := wisp(t, work, env, "deploy", repoPath(t, "examples/shop"))
-	if code != 0 || strings.Count(out, "deployed version") != 5 {
+	if code != 0 || strings.Count(out, "deployed version") != 6 {
 		t.Fatalf("deploy: exit %d\n%s", code, out)
 	}
 	if st, body := httpGet(t, "http://"+gw+"/api/inventory/kayak-single"); st != 200 || !strings.Contains(body, "Single kayak") {
@@ -204,7 +204,7 @@ func TestServeDeployRestart(t *testing.T) {
 		t.Fatalf("deploy lost by kill -9: %d %q", st, body)
 	}
 	out, code = wisp(t, work, env, "ls")
-	if code != 0 || strings.Count(out, "\n") != 7 {
+	if code != 0 || strings.Count(out, "\n") != 8 {
 		t.Fatalf("ls after kill -9 and restart: exit %d\n%s", code, out)
 	}
 }
@@ -365,8 +365,8 @@ func curl(t *testing.T, args []string) string {
 		t.Fatal(err)
 	}
 	req.Header = hdr
-	if body != "" {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if body != "" && hdr.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded") // as curl -d does
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -184,10 +184,10 @@ func TestDeployProjectReportsEachService(t *testing.T) {
 	n, env := startNode(t)
 	r := run(t, env, "", "deploy", "../../examples/shop", "--json")
 	var res []api.DeployResult
-	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 || len(res) != 5 {
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 || len(res) != 6 {
 		t.Fatalf("deploy shop: %v %+v", err, r)
 	}
-	for _, name := range []string{"cart", "inventory", "orders", "reporting", "web"} {
+	for _, name := range []string{"cart", "inventory", "orders", "payments", "reporting", "web"} {
 		if !strings.Contains(r.stderr, name) {
 			t.Fatalf("no progress line for %s in %q", name, r.stderr)
 		}

@@ -26,6 +26,7 @@ func deployCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			svcs = project.InBindingOrder(svcs)
 			c, err := g.client()
 			if err != nil {
 				return err

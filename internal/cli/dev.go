@@ -43,7 +43,10 @@ func devCmd(g *globals) *cobra.Command {
 }
 
 func (g *globals) dev(ctx context.Context, dir string, f *nodeFlags) error {
-	cfg := g.nodeConfig(f)
+	cfg, err := g.nodeConfig(f)
+	if err != nil {
+		return err
+	}
 	if !f.debug {
 		// The terminal is for the services' logs; the platform speaks up
 		// only when something is wrong.
@@ -67,6 +70,7 @@ func (g *globals) dev(ctx context.Context, dir string, f *nodeFlags) error {
 			g.printf("wisp dev: %v\n", err)
 			return
 		}
+		svcs = project.InBindingOrder(svcs)
 		for _, s := range svcs {
 			fp := fingerprint(s.Dir)
 			if prints[s.Dir] == fp {

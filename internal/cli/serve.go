@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -15,6 +17,7 @@ type nodeFlags struct {
 	debug               bool
 	scale               node.Scale
 	callbackHosts       []string
+	outboundAllow       []string
 }
 
 func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
@@ -27,16 +30,25 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().IntVar(&f.scale.MaxInstances, "max-instances", 0, "instances of all services together (default 1000)")
 	cmd.Flags().IntVar(&f.scale.MaxMemoryMB, "max-memory-mb", 0, "memory all instances may reserve together, at limits.memory_mb each (default: no limit)")
 	cmd.Flags().IntVar(&f.scale.RecycleAfter, "recycle-after", 0, "replace an instance after this many requests (default: never)")
+	cmd.Flags().StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "let services' outbound fetch reach this loopback/private/link-local range (CIDR; repeatable), if their allowed_hosts list it")
 	cmd.Flags().StringArrayVar(&f.callbackHosts, "callback-host", nil, "allow asynchronous invocations to post their outcome to this http(s)://HOST[:PORT] (repeatable; HOST may start with *., PORT may be *)")
 }
 
-func (g *globals) nodeConfig(f *nodeFlags) node.Config {
+func (g *globals) nodeConfig(f *nodeFlags) (node.Config, error) {
 	level := slog.LevelInfo
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	return node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale,
+	cfg := node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale,
 		Triggers: node.TriggersConfig{CallbackHosts: f.callbackHosts}}
+	for _, s := range f.outboundAllow {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--outbound-allow %q is not a CIDR range (e.g. 10.0.0.0/8 or 127.0.0.1/32)", s)}
+		}
+		cfg.OutboundAllowNets = append(cfg.OutboundAllowNets, p.Masked())
+	}
+	return cfg, nil
 }
 
 func serveCmd(g *globals) *cobra.Command {
@@ -46,7 +58,11 @@ func serveCmd(g *globals) *cobra.Command {
 		Short: "Run a node: gateway, admin API and (unless --nats) an embedded NATS JetStream store",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			n := node.New(g.nodeConfig(&f))
+			cfg, err := g.nodeConfig(&f)
+			if err != nil {
+				return err
+			}
+			n := node.New(cfg)
 			if err := n.Start(cmd.Context()); err != nil {
 				return err
 			}

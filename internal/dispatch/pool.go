@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wisp-run/wisp/internal/binding"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -408,6 +409,9 @@ func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseW
 	}
 	broken := true
 	defer func() { p.release(e, broken) }()
+	// Every invocation gets its own budget of subrequests (outbound
+	// fetches, service-binding calls), whatever the runtime.
+	ctx = binding.StartInvocation(ctx, binding.DefaultMaxSubrequests)
 	err = e.inst.Fetch(ctx, req, w)
 	broken = runtime.MustDiscard(err)
 	return err

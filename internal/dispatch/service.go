@@ -11,4 +11,7 @@ type Service struct {
 	Version  string
 	Manifest *manifest.Manifest
 	Pool     *Pool
+	// SecretsRev is the registry's secrets revision (registry.Service
+	// SecretsRev) the version's env was built at or after.
+	SecretsRev uint64
 }

@@ -391,9 +391,11 @@ func TestParse_Errors(t *testing.T) {
 				`wisp.toml: triggers.crons[1]: "0 0 30 2 *" never matches a date`,
 		},
 		{
-			name:        "blank outbound host",
-			input:       head + "[outbound]\nallowed_hosts = [\"https://api.example.com\", \"api .example.com\"]\n",
-			expectedErr: `wisp.toml: outbound.allowed_hosts[1]: "api .example.com" is not a host pattern`,
+			name:  "blank outbound host",
+			input: head + "[outbound]\nallowed_hosts = [\"https://api.example.com\", \"api .example.com\", \"ftp://x.com\", \"https://x.com/path\"]\n",
+			expectedErr: "wisp.toml: outbound.allowed_hosts[1]: \"api .example.com\" is not a host pattern: empty or contains spaces (write [scheme://]host[:port], e.g. \"https://api.example.com\" or \"*.example.com:8443\")\n" +
+				"wisp.toml: outbound.allowed_hosts[2]: \"ftp://x.com\" is not a host pattern: scheme \"ftp\" is not http, https or * (write [scheme://]host[:port], e.g. \"https://api.example.com\" or \"*.example.com:8443\")\n" +
+				"wisp.toml: outbound.allowed_hosts[3]: \"https://x.com/path\" is not a host pattern: only a scheme, a host and a port are allowed (no path, query or user) (write [scheme://]host[:port], e.g. \"https://api.example.com\" or \"*.example.com:8443\")",
 		},
 	}
 

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wisp-run/wisp/internal/binding/outbound"
 	"github.com/wisp-run/wisp/internal/cron"
 	"github.com/wisp-run/wisp/internal/route"
 )
@@ -107,8 +108,8 @@ func validate(m *Manifest, defined func(key ...string) bool) []Problem {
 		}
 	}
 	for i, h := range m.Outbound.AllowedHosts {
-		if strings.TrimSpace(h) == "" || strings.ContainsAny(h, " \t") {
-			c.add(fmt.Sprintf("outbound.allowed_hosts[%d]", i), "%q is not a host pattern", h)
+		if _, err := outbound.ParsePattern(h); err != nil {
+			c.add(fmt.Sprintf("outbound.allowed_hosts[%d]", i), "%v", err)
 		}
 	}
 	return c.probs

@@ -39,10 +39,14 @@ func (n *Node) apply(ctx context.Context, ch registry.Change, live bool) {
 		}
 		return
 	}
-	if cur != nil && cur.Version == ch.Service.Active {
+	if cur != nil && cur.Version == ch.Service.Active && cur.SecretsRev >= ch.Service.SecretsRev {
 		return
 	}
 	svc := n.takePreloaded(ch.Name, ch.Service.Active)
+	if svc != nil && svc.SecretsRev < ch.Service.SecretsRev {
+		svc.Pool.Close() // built before the latest secret change
+		svc = nil
+	}
 	var err error
 	if svc == nil {
 		svc, err = n.loadActive(ctx, ch.Service, live)
@@ -136,7 +140,12 @@ func (n *Node) loadActive(ctx context.Context, s *registry.Service, prewarm bool
 	if err != nil {
 		return nil, err
 	}
-	return n.load(ctx, v, code, prewarm)
+	svc, err := n.load(ctx, v, code, prewarm)
+	if err != nil {
+		return nil, err
+	}
+	svc.SecretsRev = s.SecretsRev // its secrets were read after this record
+	return svc, nil
 }
 
 // load compiles a version and makes its pool; with prewarm it also starts
@@ -146,7 +155,7 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 	if !ok {
 		return nil, fmt.Errorf("no runtime for %q services on this node", v.Kind)
 	}
-	env, err := n.bindings(v.Manifest)
+	env, err := n.bindings(ctx, v.Manifest)
 	if err != nil {
 		return nil, err
 	}

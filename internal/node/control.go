@@ -17,7 +17,15 @@ var _ api.Control = (*Node)(nil)
 
 // supported lists the manifest features this node implements; a deploy
 // using any other is refused with "not supported yet".
-var supported = map[string]bool{"queues.producers": true, "queues.consumers": true, "triggers.crons": true}
+var supported = map[string]bool{
+	"kv_namespaces":          true,
+	"buckets":                true,
+	"services":               true,
+	"outbound.allowed_hosts": true,
+	"queues.producers":       true,
+	"queues.consumers":       true,
+	"triggers.crons":         true,
+}
 
 // applyTimeout bounds how long an admin call waits for its registry change
 // to take effect on this node.
@@ -45,6 +53,7 @@ func (n *Node) Deploy(ctx context.Context, req api.DeployRequest) (*api.DeployRe
 		return nil, err
 	}
 	res := &api.DeployResult{Service: m.Name, Version: v.ID, Status: api.StatusDeployed, Routes: nonNil(m.Routes)}
+	res.Warnings = n.bindingWarnings(ctx, m)
 	if cur != nil {
 		res.Previous = cur.Active
 		if cur.Active == v.ID {
@@ -65,6 +74,7 @@ func (n *Node) activate(ctx context.Context, v *registry.Version, code []byte) e
 	if err := n.checkTriggers(v.Service, v.Manifest); err != nil {
 		return err
 	}
+	secretsRev := n.secretsRev(ctx, v.Service) // read before the load reads the secrets
 	svc, err := n.load(ctx, v, code, true)
 	if err == nil {
 		err = checkHandlers(ctx, svc)
@@ -75,6 +85,7 @@ func (n *Node) activate(ctx context.Context, v *registry.Version, code []byte) e
 	if err != nil {
 		return api.LoadFailed(fmt.Sprintf("version %s of %s failed to load: %v", v.ID, v.Service, err))
 	}
+	svc.SecretsRev = secretsRev
 	n.stashPreloaded(svc)
 	if _, err := n.reg.PutVersion(ctx, v, code); err != nil {
 		n.dropPreloaded(v.Service, v.ID)

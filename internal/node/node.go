@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -36,7 +37,13 @@ type Config struct {
 	Scale         Scale        // instance pools and the node-wide budget
 	Logger        *slog.Logger // the platform's own log
 	Logs          *logs.Hub    // service logs; a new hub when nil
-	Triggers      TriggersConfig
+	// OutboundAllowNets are address ranges services' outbound fetch may
+	// reach although they are loopback, private, link-local or metadata
+	// addresses (never without an allowed_hosts entry too).
+	OutboundAllowNets []netip.Prefix
+	// Now is the clock of KV expiry; tests move it. Default time.Now.
+	Now      func() time.Time
+	Triggers TriggersConfig
 }
 
 // Defaults for Config.
@@ -58,8 +65,9 @@ type Node struct {
 	store    *store.Store
 	reg      *registry.Registry
 	logStore *logs.Store
-	sink     logs.Sink // where services' entries go: the hub and the log store
-	trig     *triggers // queues, jobs and cron (triggers.go)
+	sink     logs.Sink  // where services' entries go: the hub and the log store
+	data     *dataPlane // what bindings reach (bindings.go)
+	trig     *triggers  // queues, jobs and cron (triggers.go)
 
 	snap   atomic.Pointer[gateway.Snapshot]
 	budget *dispatch.Budget
@@ -152,6 +160,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.sink = logs.Tee{n.logs, n.logStore}
 	n.gw.Logs = n.sink
+	if err := n.openData(ctx); err != nil {
+		return err
+	}
 	if err := n.startTriggers(ctx); err != nil {
 		return err
 	}
@@ -337,6 +348,7 @@ func (n *Node) closeState() {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	n.closeData()
 	if n.logStore != nil {
 		n.logStore.Close() // flushes queued entries
 		n.logStore = nil

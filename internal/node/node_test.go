@@ -362,7 +362,6 @@ func TestBadDeploysChangeNothing(t *testing.T) {
 		{"invalid manifest", "svc", "name = \"svc\"\nmain = \"index.js\"\nroutes = [\"api\"]\n", 400, api.CodeInvalid, `routes[0]`},
 		{"unknown key", "svc", "name = \"svc\"\nmain = \"index.js\"\nrouts = [\"/svc/*\"]\n", 400, api.CodeInvalid, "routs: unknown key"},
 		{"name mismatch", "svc", "name = \"other\"\nmain = \"index.js\"\n", 400, api.CodeBadRequest, `does not match`},
-		{"not supported yet", "svc", "name = \"svc\"\nmain = \"index.js\"\n[[kv_namespaces]]\nbinding = \"KV\"\n", 422, api.CodeUnsupported, "kv_namespaces: not supported yet"},
 		{"wasm not supported yet", "svc", "name = \"svc\"\nwasm = \"svc.wasm\"\n", 422, api.CodeUnsupported, "wasm"},
 	}
 	for _, tc := range tests {

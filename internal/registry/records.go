@@ -16,6 +16,10 @@ type Service struct {
 	Routes  []string  `json:"routes,omitempty"` // route keys claimed for the active version
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// SecretsRev is the revision of the service's latest secret change
+	// (see TouchSecrets): a node whose loaded version was built with older
+	// secrets reloads it.
+	SecretsRev uint64 `json:"secrets_rev,omitempty"`
 
 	Revision uint64 `json:"-"` // KV revision of this record
 }

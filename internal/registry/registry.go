@@ -315,7 +315,7 @@ func (r *Registry) activateOnce(ctx context.Context, v *Version, routes []string
 	if cur == nil {
 		rev, err = r.kv.Create(ctx, serviceKey(v.Service), mustJSON(next))
 	} else {
-		next.Created = cur.Created
+		next.Created, next.SecretsRev = cur.Created, cur.SecretsRev
 		rev, err = r.kv.Update(ctx, serviceKey(v.Service), mustJSON(next), cur.Revision)
 	}
 	return rev, cur, err

@@ -37,6 +37,7 @@ type Config struct {
 // Store is an open connection to JetStream.
 type Store struct {
 	srv      *server.Server // nil when connected to an external server
+	url      string         // the external server's URL, for Connect
 	NC       *nats.Conn
 	JS       jetstream.JetStream
 	replicas int
@@ -49,7 +50,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{replicas: max(cfg.Replicas, 1), log: cfg.Logger}
+	s := &Store{replicas: max(cfg.Replicas, 1), log: cfg.Logger, url: cfg.NATSURL}
 	var err error
 	if cfg.NATSURL != "" {
 		s.NC, err = nats.Connect(cfg.NATSURL, nats.Name("wisp"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))

@@ -22,7 +22,8 @@ type instance struct {
 	vm      *goja.Runtime
 	loop    *loop
 	created time.Time
-	reqID   string // request being served, for log entries
+	reqID   string          // request being served, for log entries
+	ctx     context.Context // the invocation being served (bindings use it); nil between invocations
 
 	makeIncoming  goja.Callable
 	makeContext   goja.Callable
@@ -140,7 +141,8 @@ func (in *instance) log(level logs.Level, msg string) {
 // Fetch runs the worker's fetch handler for one request.
 func (in *instance) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
 	in.reqID = req.ID
-	defer func() { in.reqID = "" }()
+	in.ctx = ctx
+	defer func() { in.reqID, in.ctx = "", nil }()
 	done := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() { in.vm.Interrupt(errInterrupted); close(done) })
 	defer func() {

@@ -2,7 +2,7 @@ export interface Item {
   sku: string;
   name: string;
   dailyPrice: number; // cents
-  stock: number;
+  stock: number; // what the shop starts with; the live count is in KV
 }
 
 export const catalog: Item[] = [
