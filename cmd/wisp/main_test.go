@@ -176,7 +176,7 @@ func TestServeDeployRestart(t *testing.T) {
 
 	p, gw := start(t, work, serveArgs...)
 	out, code := wisp(t, work, env, "deploy", repoPath(t, "examples/shop"))
-	if code != 0 || strings.Count(out, "deployed version") != 6 {
+	if code != 0 || strings.Count(out, "deployed version") != 7 {
 		t.Fatalf("deploy: exit %d\n%s", code, out)
 	}
 	if st, body := httpGet(t, "http://"+gw+"/api/inventory/kayak-single"); st != 200 || !strings.Contains(body, "Single kayak") {
@@ -204,7 +204,7 @@ func TestServeDeployRestart(t *testing.T) {
 		t.Fatalf("deploy lost by kill -9: %d %q", st, body)
 	}
 	out, code = wisp(t, work, env, "ls")
-	if code != 0 || strings.Count(out, "\n") != 8 {
+	if code != 0 || strings.Count(out, "\n") != 9 {
 		t.Fatalf("ls after kill -9 and restart: exit %d\n%s", code, out)
 	}
 }

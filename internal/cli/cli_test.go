@@ -15,6 +15,7 @@ import (
 	"github.com/wisp-run/wisp/internal/api"
 	"github.com/wisp-run/wisp/internal/cli"
 	"github.com/wisp-run/wisp/internal/node"
+	"github.com/wisp-run/wisp/internal/runtime/wasm/wasmtest"
 )
 
 type result struct {
@@ -38,7 +39,9 @@ func run(t *testing.T, env map[string]string, stdin string, args ...string) resu
 func startNode(t *testing.T) (*node.Node, map[string]string) {
 	t.Helper()
 	dir := t.TempDir()
-	n := node.New(node.Config{DataDir: dir, Listen: "127.0.0.1:0", Admin: "127.0.0.1:0"})
+	// The shared wasm cache: compiling the shop's Go service under -race
+	// takes longer than run()'s minute; .ci/run fills the cache first.
+	n := node.New(node.Config{DataDir: dir, Listen: "127.0.0.1:0", Admin: "127.0.0.1:0", WasmCacheDir: wasmtest.CacheDir()})
 	if err := n.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -184,10 +187,10 @@ func TestDeployProjectReportsEachService(t *testing.T) {
 	n, env := startNode(t)
 	r := run(t, env, "", "deploy", "../../examples/shop", "--json")
 	var res []api.DeployResult
-	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 || len(res) != 6 {
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 || len(res) != 7 {
 		t.Fatalf("deploy shop: %v %+v", err, r)
 	}
-	for _, name := range []string{"cart", "inventory", "orders", "payments", "reporting", "web"} {
+	for _, name := range []string{"cart", "inventory", "orders", "payments", "pricing", "reporting", "web"} {
 		if !strings.Contains(r.stderr, name) {
 			t.Fatalf("no progress line for %s in %q", name, r.stderr)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wisp-run/wisp/internal/manifest"
+	sdk "github.com/wisp-run/wisp/sdk/go"
 )
 
 //go:embed templates
@@ -56,6 +57,13 @@ func initCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if tmpl == "go" {
+				sdkFiles, err := goSDK()
+				if err != nil {
+					return err
+				}
+				files = append(files, sdkFiles...)
+			}
 			for _, f := range files {
 				path := filepath.Join(dir, f.path)
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -92,6 +100,9 @@ func render(root, name string) ([]file, error) {
 			return err
 		}
 		rel := strings.TrimSuffix(strings.TrimPrefix(path, root+"/"), ".tmpl")
+		if rel == "gitignore" {
+			rel = ".gitignore" // a dot file cannot be embedded by a pattern
+		}
 		t, err := template.New(rel).Parse(string(src))
 		if err != nil {
 			return fmt.Errorf("template %s: %w", path, err)
@@ -101,6 +112,27 @@ func render(root, name string) ([]file, error) {
 			return fmt.Errorf("template %s: %w", path, err)
 		}
 		out = append(out, file{rel, b.Bytes()})
+		return nil
+	})
+	return out, err
+}
+
+// goSDKDir is where `wisp init --template go` puts a copy of the Go SDK;
+// the template's go.mod points its module there.
+const goSDKDir = "wisp-sdk"
+
+// goSDK is the Go SDK's module, to copy into a new Go service.
+func goSDK() ([]file, error) {
+	var out []file
+	err := fs.WalkDir(sdk.Files, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := sdk.Files.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		out = append(out, file{goSDKDir + "/" + path, data})
 		return nil
 	})
 	return out, err

@@ -18,6 +18,7 @@ var _ api.Control = (*Node)(nil)
 // supported lists the manifest features this node implements; a deploy
 // using any other is refused with "not supported yet".
 var supported = map[string]bool{
+	"wasm":                   true,
 	"kv_namespaces":          true,
 	"buckets":                true,
 	"services":               true,

@@ -21,6 +21,7 @@ import (
 	"github.com/wisp-run/wisp/internal/registry"
 	"github.com/wisp-run/wisp/internal/runtime"
 	"github.com/wisp-run/wisp/internal/runtime/js"
+	"github.com/wisp-run/wisp/internal/runtime/wasm"
 	"github.com/wisp-run/wisp/internal/store"
 )
 
@@ -42,8 +43,10 @@ type Config struct {
 	// addresses (never without an allowed_hosts entry too).
 	OutboundAllowNets []netip.Prefix
 	// Now is the clock of KV expiry; tests move it. Default time.Now.
-	Now      func() time.Time
-	Triggers TriggersConfig
+	Now func() time.Time
+	// WasmCacheDir holds compiled wasm code; default DATA/wasm-cache.
+	WasmCacheDir string
+	Triggers     TriggersConfig
 }
 
 // Defaults for Config.
@@ -51,6 +54,9 @@ const (
 	DefaultDataDir = ".wisp"
 	DefaultListen  = "127.0.0.1:8080"
 	DefaultAdmin   = "127.0.0.1:8081"
+	// WasmCacheDir (under the data dir) holds compiled wasm code, so a
+	// restarted node does not compile its modules again.
+	WasmCacheDir = "wasm-cache"
 )
 
 // Node is one running wisp node.
@@ -105,6 +111,9 @@ func New(cfg Config) *Node {
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 10 * time.Second
 	}
+	if cfg.WasmCacheDir == "" {
+		cfg.WasmCacheDir = filepath.Join(cfg.DataDir, WasmCacheDir)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -115,7 +124,7 @@ func New(cfg Config) *Node {
 		cfg:       cfg,
 		log:       cfg.Logger,
 		logs:      cfg.Logs,
-		engines:   map[string]runtime.Engine{"js": js.Engine{}},
+		engines:   map[string]runtime.Engine{"js": js.Engine{}, "wasm": wasm.NewEngine(cfg.WasmCacheDir)},
 		services:  map[string]*dispatch.Service{},
 		preloaded: map[string]*dispatch.Service{},
 		changed:   make(chan struct{}),

@@ -362,13 +362,14 @@ func TestBadDeploysChangeNothing(t *testing.T) {
 		{"invalid manifest", "svc", "name = \"svc\"\nmain = \"index.js\"\nroutes = [\"api\"]\n", 400, api.CodeInvalid, `routes[0]`},
 		{"unknown key", "svc", "name = \"svc\"\nmain = \"index.js\"\nrouts = [\"/svc/*\"]\n", 400, api.CodeInvalid, "routs: unknown key"},
 		{"name mismatch", "svc", "name = \"other\"\nmain = \"index.js\"\n", 400, api.CodeBadRequest, `does not match`},
-		{"wasm not supported yet", "svc", "name = \"svc\"\nwasm = \"svc.wasm\"\n", 422, api.CodeUnsupported, "wasm"},
+		{"code that is not wasm", "svc", "name = \"svc\"\nwasm = \"svc.wasm\"\n", 422, api.CodeLoadFailed, "compile svc.wasm: invalid magic number"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.Deploy(context.Background(), tc.service, "svc/wisp.toml", []byte(tc.toml), code)
 			ce := apiErr(t, err, tc.status, tc.code)
-			if !strings.Contains(ce.Message, tc.expectedErr) || !strings.Contains(ce.Message, "svc/wisp.toml") {
+			// A load failure names the code, not the manifest.
+			if !strings.Contains(ce.Message, tc.expectedErr) || (tc.code != api.CodeLoadFailed && !strings.Contains(ce.Message, "svc/wisp.toml")) {
 				t.Fatalf("message %q should name the file and %q", ce.Message, tc.expectedErr)
 			}
 			expectBody(t, get(t, n, "", "/svc/x"), 200, "good")

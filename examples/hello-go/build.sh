@@ -1,0 +1,5 @@
+#!/bin/sh
+# Rebuilds hello.wasm with the Go toolchain (1.24 or newer).
+set -eu
+cd "$(dirname "$0")"
+GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm .
