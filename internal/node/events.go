@@ -48,12 +48,12 @@ func timeout(svc *dispatch.Service) time.Duration {
 // noHandler is the error for code that does not export the handler an
 // event needs.
 func noHandler(event, example string) *runtime.Error {
-	return runtime.Errorf(runtime.Exception, "the service has no %s handler; a worker exports it as `export default { %s }`", event, example)
+	return runtime.Errorf(runtime.Exception, "the service has no %s handler: %s", event, example)
 }
 
 const (
-	queueExample     = "async queue(batch, env, ctx) { … }"
-	scheduledExample = "async scheduled(controller, env, ctx) { … }"
+	queueExample     = "a JS worker exports `async queue(batch, env, ctx) { … }` in its default export; a Go wasm service calls wisp.HandleQueue in main"
+	scheduledExample = "a JS worker exports `async scheduled(controller, env, ctx) { … }` in its default export; a Go wasm service calls wisp.HandleScheduled in main"
 )
 
 // handlerError says why inst cannot take event, or nil: its runtime must
@@ -68,7 +68,7 @@ func handlerError(inst runtime.Instance, event, example string) error {
 		_, ok = inst.(runtime.Scheduler)
 	}
 	if !ok {
-		return runtime.Errorf(runtime.Exception, "this runtime cannot run %s handlers yet", event)
+		return runtime.Errorf(runtime.Exception, "this kind of service cannot take %s events (a CGI wasm module cannot; a module built on the wisp ABI exports wisp_%s)", event, event)
 	}
 	if hs, can := inst.(runtime.HandlerSet); can && !hs.Handles(event) {
 		return noHandler(event, example)

@@ -343,8 +343,10 @@ func (r *Runner) settle(m *Message, d Decision, herr error) {
 		}
 		return
 	}
+	// The last error: the handler's when it failed (runtimes report the
+	// messages a failure retries as retried), else the explicit retry.
 	reason := "retried by the handler (message.retry())"
-	if herr != nil && d.Verdict == Undecided {
+	if herr != nil {
 		reason = herr.Error()
 	}
 	if m.Attempts > r.c.Policy.MaxRetries {
