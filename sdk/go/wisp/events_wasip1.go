@@ -117,4 +117,3 @@ func scheduledExport() int32 {
 // servesEvents reports whether main registered an event handler, so that
 // a service that only consumes a queue or runs crons need not call Serve.
 func servesEvents() bool { return queueHandler != nil || scheduledHandler != nil }
-
