@@ -137,17 +137,25 @@ func throughput(ctx context.Context, e *env, o options) error {
 			results[i] = append(results[i], r)
 		}
 	}
-	fmt.Printf("%-24s %10s %9s %9s %9s %8s\n", "target", "req/s", "p50", "p99", "p99.9", "vs raw")
-	raw := map[string]float64{}
+	fmt.Printf("%-24s %10s %9s %9s %9s %8s %11s\n", "target", "req/s", "p50", "p99", "p99.9", "vs raw", "vs workerd")
+	raw, peer := map[string]float64{}, map[string]float64{}
+	for i, tg := range targets {
+		if strings.HasPrefix(tg.name, "workerd ") {
+			peer[tg.workload] = merge(results[i]).rps
+		}
+	}
 	for i, tg := range targets {
 		r := merge(results[i])
-		ratio := ""
+		ratio, vsPeer := "", ""
 		if tg.baseline {
 			raw[tg.workload] = r.rps
 		} else if base := raw[tg.workload]; base > 0 {
 			ratio = fmt.Sprintf("%.2f×", r.rps/base)
 		}
-		fmt.Printf("%-24s %10.0f %9s %9s %9s %8s\n", tg.name, r.rps, r.pct(50), r.pct(99), r.pct(99.9), ratio)
+		if p := peer[tg.workload]; p > 0 && strings.HasPrefix(tg.name, "wisp JS ") {
+			vsPeer = fmt.Sprintf("%.2f×", r.rps/p)
+		}
+		fmt.Printf("%-24s %10.0f %9s %9s %9s %8s %11s\n", tg.name, r.rps, r.pct(50), r.pct(99), r.pct(99.9), ratio, vsPeer)
 	}
 	return nil
 }

@@ -393,10 +393,15 @@ func (p *Pool) Do(ctx context.Context, fn func(context.Context, runtime.Instance
 	}
 	// Until fn returns the instance counts as broken, so that a panic
 	// (net/http recovers it) throws it away and frees its slot.
-	broken := true
-	defer func() { p.release(e, broken) }()
+	broken, lingering := true, false
+	defer func() {
+		if !lingering {
+			p.release(e, broken)
+		}
+	}()
 	err = fn(ctx, e.inst)
 	broken = runtime.MustDiscard(err)
+	lingering = p.linger(e, broken)
 	return err
 }
 
@@ -407,14 +412,35 @@ func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseW
 	if err != nil {
 		return err
 	}
-	broken := true
-	defer func() { p.release(e, broken) }()
+	broken, lingering := true, false
+	defer func() {
+		if !lingering {
+			p.release(e, broken)
+		}
+	}()
 	// Every invocation gets its own budget of subrequests (outbound
 	// fetches, service-binding calls), whatever the runtime.
 	ctx = binding.StartInvocation(ctx, binding.DefaultMaxSubrequests)
 	err = e.inst.Fetch(ctx, req, w)
 	broken = runtime.MustDiscard(err)
+	lingering = p.linger(e, broken)
 	return err
+}
+
+// linger keeps an instance busy while ctx.waitUntil work it left after
+// its response goes on (runtime.Lingerer), releasing it once that is
+// done; it reports whether it took over the release.
+func (p *Pool) linger(e *entry, broken bool) bool {
+	l, ok := e.inst.(runtime.Lingerer)
+	if !ok || broken {
+		return false
+	}
+	ch := l.Linger()
+	if ch == nil {
+		return false
+	}
+	go func() { p.release(e, runtime.MustDiscard(<-ch)) }()
+	return true
 }
 
 // take acquires an instance of p, or of the pool that replaced p.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/wisp-run/wisp/internal/binding"
 	"github.com/wisp-run/wisp/internal/logs"
@@ -109,4 +110,80 @@ func MustDiscard(err error) bool {
 		return ge.Discard()
 	}
 	return true
+}
+
+// Lingerer is implemented by instances whose invocation may go on after
+// Fetch returned: a JS worker's ctx.waitUntil work continues once the
+// response is sent, so the client (and its keep-alive connection) is not
+// held. A pool calls Linger right after Fetch; a nil channel means the
+// instance is free. Otherwise the instance stays busy until the channel
+// yields the outcome of that work (nil, or an error for which MustDiscard
+// says whether to throw the instance away).
+type Lingerer interface {
+	Linger() <-chan error
+}
+
+// Handler names, as a worker exports them.
+const (
+	EventFetch     = "fetch"
+	EventScheduled = "scheduled"
+	EventQueue     = "queue"
+)
+
+// HandlerSet is implemented by instances that can say which events their
+// code handles (a JS worker without `scheduled` cannot take cron ticks).
+type HandlerSet interface {
+	Handles(event string) bool
+}
+
+// ScheduledEvent is one cron tick (Workers' ScheduledController).
+type ScheduledEvent struct {
+	ID            string    // invocation id, shown in logs
+	Cron          string    // the schedule that fired, as written in the manifest
+	ScheduledTime time.Time // when it was due
+}
+
+// Scheduler is implemented by instances that handle cron ticks. A failed
+// tick returns an *Error; its NoRetry is set when the handler called
+// controller.noRetry().
+type Scheduler interface {
+	Scheduled(ctx context.Context, ev *ScheduledEvent) error
+}
+
+// QueueBatch is a batch of queue messages (Workers' MessageBatch).
+type QueueBatch struct {
+	ID       string // invocation id, shown in logs
+	Queue    string
+	Messages []QueueMessage
+}
+
+// QueueMessage is one delivered message.
+type QueueMessage struct {
+	ID          string
+	Timestamp   time.Time // when it was sent
+	Body        []byte
+	ContentType string // as binding.Message: "json", "text", "bytes" or "v8"
+	Attempts    int    // 1 on first delivery
+}
+
+// QueueResult says what becomes of each message of a batch, index for
+// index with QueueBatch.Messages. Workers semantics: an explicit
+// message.ack()/retry() wins (the first call on a message counts), then
+// batch.ackAll()/retryAll() (the first call counts), then the outcome of
+// the handler: success acks, failure retries.
+type QueueResult struct {
+	Messages []MessageOutcome
+}
+
+// MessageOutcome is the fate of one message.
+type MessageOutcome struct {
+	Retry        bool // false: acknowledged
+	DelaySeconds int  // for a retry, 0 unless the worker asked for a delay
+}
+
+// QueueConsumer is implemented by instances that handle queue batches.
+// The result is always complete, even when the handler failed (err is
+// then an *Error and the result retries what was not acknowledged).
+type QueueConsumer interface {
+	Queue(ctx context.Context, b *QueueBatch) (*QueueResult, error)
 }

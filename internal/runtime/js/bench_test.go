@@ -4,44 +4,44 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/wisp-run/wisp/internal/binding"
+	"github.com/wisp-run/wisp/internal/bundle"
 	"github.com/wisp-run/wisp/internal/manifest"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
-const helloWorker = `export default { fetch() { return new Response('Hello, world!') } }`
+// The workers of the benchmark suite (bench/env.go), so that in-process
+// and end-to-end figures are for the same code.
+const (
+	helloWorker = `export default { fetch() { return new Response('Hello, world!') } }`
+	jsonWorker  = `export default { async fetch(req) { const u = new URL(req.url); return Response.json({ path: u.pathname, q: u.searchParams.get('q'), ua: req.headers.get('user-agent') }) } }`
+)
 
-func BenchmarkWarmHello(b *testing.B) {
-	inst := load(b, helloWorker, nil, nil)
-	req := &runtime.Request{ID: "r", Method: "GET", URL: "http://localhost/", Header: http.Header{"Accept": {"*/*"}, "User-Agent": {"bench"}}}
+var benchRequest = &runtime.Request{ID: "r", Method: "GET", URL: "http://localhost/items?q=1", Header: http.Header{"Accept": {"*/*"}, "User-Agent": {"bench"}}}
+
+// go test ./internal/runtime/js -run XXX -bench . -benchmem
+func BenchmarkWarmHello(b *testing.B) { benchWarm(b, helloWorker) }
+func BenchmarkWarmJSON(b *testing.B)  { benchWarm(b, jsonWorker) }
+
+func benchWarm(b *testing.B, src string) {
+	inst := load(b, src, nil, nil)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
-		if err := inst.Fetch(ctx, req, rec); err != nil {
+		if err := inst.Fetch(ctx, benchRequest, rec); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkWarmJSON(b *testing.B) {
-	inst := load(b, `export default { async fetch(req) { const u = new URL(req.url); return Response.json({ path: u.pathname, q: u.searchParams.get('q'), ua: req.headers.get('user-agent') }) } }`, nil, nil)
-	req := &runtime.Request{ID: "r", Method: "GET", URL: "http://localhost/items?q=1", Header: http.Header{"Accept": {"*/*"}, "User-Agent": {"bench"}}}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		if err := inst.Fetch(ctx, req, rec); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
+// BenchmarkNewInstance is a new runtime with the worker evaluated in it.
 func BenchmarkNewInstance(b *testing.B) {
-	inst := load(b, helloWorker, nil, nil)
-	m := inst.(*instance).mod
-	_ = manifest.Manifest{}
+	m := load(b, helloWorker, nil, nil).(*instance).mod
 	b.ReportAllocs()
 	for b.Loop() {
 		in, err := m.NewInstance(context.Background())
@@ -49,5 +49,59 @@ func BenchmarkNewInstance(b *testing.B) {
 			b.Fatal(err)
 		}
 		in.Close()
+	}
+}
+
+// BenchmarkColdRequest is the first request to a worker with no runtime
+// (scale from zero): a new instance, then its first fetch, which also
+// makes the Web API classes the worker touches.
+func BenchmarkColdRequest(b *testing.B) {
+	for _, w := range []struct{ name, src string }{{"hello", helloWorker}, {"json", jsonWorker}} {
+		b.Run(w.name, func(b *testing.B) {
+			m := load(b, w.src, nil, nil).(*instance).mod
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				in, err := m.NewInstance(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := in.Fetch(ctx, benchRequest, httptest.NewRecorder()); err != nil {
+					b.Fatal(err)
+				}
+				in.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkDeployToFirstResponse adds compiling the bundle (a version no
+// node has seen) to the cold request.
+func BenchmarkDeployToFirstResponse(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(jsonWorker), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	code, err := bundle.JS(dir, "index.js")
+	if err != nil {
+		b.Fatal(err)
+	}
+	spec := runtime.Spec{Service: "b", Version: "v", Manifest: &manifest.Manifest{Name: "b", Limits: manifest.Limits{MemoryMB: 128, TimeoutMS: 1000}}, Code: code, Env: &binding.Env{}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := Engine{}.Load(ctx, spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in, err := m.NewInstance(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := in.Fetch(ctx, benchRequest, httptest.NewRecorder()); err != nil {
+			b.Fatal(err)
+		}
+		in.Close()
+		m.Close()
 	}
 }

@@ -136,13 +136,14 @@ func (in *instance) async(work func(ctx context.Context) settle) goja.Value {
 	post := in.loop.hold()
 	go func() {
 		s := work(ctx)
-		post(func() {
+		post(func() error {
 			v, err := s()
 			if err != nil {
 				_ = reject(in.jsError(err))
-				return
+				return nil
 			}
 			_ = resolve(v)
+			return nil
 		})
 	}()
 	return in.vm.ToValue(p)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
 	"strings"
 	"sync"
 
@@ -22,44 +20,46 @@ var preludeFS embed.FS
 // module to (esbuild's GlobalName option).
 const GlobalName = "__wisp_worker"
 
+// envGlobal is where `import { env } from "cloudflare:workers"` finds the
+// env (bundle.EnvGlobal).
+const envGlobal = "__wisp_env"
+
 // maxCallStack bounds JS recursion so runaway recursion throws a
 // RangeError instead of exhausting the Go stack of the node.
 const maxCallStack = 2048
 
-var (
-	preludeOnce sync.Once
-	preludeProg *goja.Program
-	preludeErr  error
-)
+// program is one file of prelude/, compiled once per process. Each file
+// is a function expression `(function (host) { … return exports })`,
+// run in a runtime the first time one of its exports is needed.
+type program struct {
+	name string
+	once sync.Once
+	prog *goja.Program
+	err  error
+}
 
-// prelude is compiled once per process and run in every new runtime.
-func prelude() (*goja.Program, error) {
-	preludeOnce.Do(func() {
-		entries, err := fs.ReadDir(preludeFS, "prelude")
+var programs = map[string]*program{}
+
+func programNamed(name string) *program {
+	p, ok := programs[name]
+	if !ok {
+		p = &program{name: name}
+		programs[name] = p
+	}
+	return p
+}
+
+func (p *program) compiled() (*goja.Program, error) {
+	p.once.Do(func() {
+		src, err := preludeFS.ReadFile("prelude/" + p.name + ".js")
 		if err != nil {
-			preludeErr = err
+			p.err = err
 			return
 		}
-		names := make([]string, 0, len(entries))
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		sort.Strings(names)
-		var src strings.Builder
-		src.WriteString("(function (host) {\n")
-		for _, n := range names {
-			b, err := preludeFS.ReadFile("prelude/" + n)
-			if err != nil {
-				preludeErr = err
-				return
-			}
-			src.Write(b)
-			src.WriteByte('\n')
-		}
-		src.WriteString("})")
-		preludeProg, preludeErr = goja.Compile("wisp:prelude", src.String(), true)
+		s := strings.TrimSpace(string(src))
+		p.prog, p.err = goja.Compile("wisp:"+p.name, s, true)
 	})
-	return preludeProg, preludeErr
+	return p.prog, p.err
 }
 
 // Engine runs JavaScript workers on goja.
@@ -70,8 +70,10 @@ var _ runtime.Engine = (*Engine)(nil)
 // Load compiles a worker bundle (esbuild IIFE output assigning
 // GlobalName). Compilation is shared by every instance of the version.
 func (Engine) Load(_ context.Context, spec runtime.Spec) (runtime.Module, error) {
-	if _, err := prelude(); err != nil {
-		return nil, fmt.Errorf("compile prelude: %w", err)
+	for _, p := range programs {
+		if _, err := p.compiled(); err != nil {
+			return nil, fmt.Errorf("compile prelude %s: %w", p.name, err)
+		}
 	}
 	if spec.Env == nil {
 		spec.Env = &binding.Env{Vars: spec.Manifest.Vars}
@@ -80,12 +82,13 @@ func (Engine) Load(_ context.Context, spec runtime.Spec) (runtime.Module, error)
 	if err != nil {
 		return nil, fmt.Errorf("compile worker %s: %w", spec.Service, err)
 	}
-	return &module{spec: spec, prog: prog}, nil
+	return &module{spec: spec, prog: prog, limits: limitsOf(spec)}, nil
 }
 
 type module struct {
-	spec runtime.Spec
-	prog *goja.Program
+	spec   runtime.Spec
+	prog   *goja.Program
+	limits limits
 }
 
 func (m *module) NewInstance(ctx context.Context) (runtime.Instance, error) {

@@ -3,11 +3,9 @@ package js
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
-	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -16,93 +14,144 @@ import (
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
-// instance is one goja runtime with the prelude and a worker loaded.
+// instance is one goja runtime with a worker loaded. One invocation runs
+// at a time (mu), including the ctx.waitUntil work it leaves behind.
 type instance struct {
-	mod     *module
-	vm      *goja.Runtime
-	loop    *loop
-	created time.Time
-	reqID   string          // request being served, for log entries
-	ctx     context.Context // the invocation being served (bindings use it); nil between invocations
+	mod *module
+	mu  sync.Mutex
 
-	makeIncoming  goja.Callable
-	makeContext   goja.Callable
-	responseParts goja.Callable
-	handlers      *goja.Object // the worker's default export
-	fetch         goja.Callable
-	env           *goja.Object
+	vm       *goja.Runtime
+	loop     *loop
+	classes  []*classRT
+	globals  *globalScope
+	programs map[string]*goja.Object
+	host     *goja.Object
+	env      *goja.Object
+	cache    valueCache
+	created  time.Time
+
+	// The worker's default export: an object with handler methods, or a
+	// class (WorkerEntrypoint style) instantiated per invocation.
+	handlers     *goja.Object
+	handlerClass *goja.Object
+	callables    map[string]goja.Callable // handlers' methods, for an object default export
+
+	inv      *invocation     // the invocation running, nil between them
+	ctx      context.Context // its context (bindings use it); nil between invocations
+	lingerCh chan error      // set by a Fetch that left work running
+	fired    chan struct{}
+	vmRef    atomic.Pointer[goja.Runtime] // vm, for the memory governor's goroutine
+	broken   string                       // non-empty: the runtime is suspect; boot a new one before the next use
+	closed   bool
+	slot     *memSlot
+	bufAlloc int64 // binary buffers allocated since the last memory check
 }
 
 var _ runtime.Instance = (*instance)(nil)
 
-// errInterrupted is the value a deadline interrupts the VM with.
-var errInterrupted = errors.New("deadline")
-
-func newInstance(ctx context.Context, m *module) (_ *instance, err error) {
-	vm := goja.New()
-	vm.SetMaxCallStackSize(maxCallStack)
-	in := &instance{mod: m, vm: vm, created: time.Now()}
-	in.loop = newLoop(vm)
-
-	done := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() { vm.Interrupt(errInterrupted); close(done) })
-	defer func() {
-		if !stop() {
-			<-done
-			vm.ClearInterrupt()
-		}
-	}()
-
-	prog, err := prelude()
+func newInstance(ctx context.Context, m *module) (*instance, error) {
+	in := &instance{mod: m, created: time.Now(), fired: make(chan struct{}, 1)}
+	in.slot = governor.register(in)
+	var err error
+	in.slot.run(func() { err = in.boot(ctx) })
 	if err != nil {
+		governor.unregister(in.slot)
 		return nil, err
-	}
-	fnv, err := vm.RunProgram(prog)
-	if err != nil {
-		return nil, fmt.Errorf("run prelude: %w", err)
-	}
-	fn, _ := goja.AssertFunction(fnv)
-	iv, err := fn(goja.Undefined(), (&host{in: in}).object(vm))
-	if err != nil {
-		return nil, fmt.Errorf("run prelude: %w", err)
-	}
-	internals := iv.ToObject(vm)
-	in.makeIncoming = callable(internals, "makeIncoming")
-	in.makeContext = callable(internals, "makeContext")
-	in.responseParts = callable(internals, "responseParts")
-
-	if in.env, err = in.buildEnv(); err != nil {
-		return nil, err
-	}
-	in.loop.begin()
-	defer in.loop.end()
-	if _, err := vm.RunProgram(m.prog); err != nil {
-		return nil, in.loadError("evaluate worker", err, ctx)
-	}
-	modv := vm.Get(GlobalName)
-	hv, err := callable(internals, "workerHandlers")(goja.Undefined(), modv)
-	if err != nil {
-		return nil, in.loadError("find handlers", err, ctx)
-	}
-	in.handlers = hv.ToObject(vm)
-	in.fetch, _ = goja.AssertFunction(in.handlers.Get("fetch"))
-	if in.fetch == nil {
-		return nil, runtime.Errorf(runtime.Exception, "the worker's default export has no fetch handler; write `export default { async fetch(request, env, ctx) { … } }`")
 	}
 	return in, nil
 }
 
-func callable(o *goja.Object, name string) goja.Callable {
-	fn, ok := goja.AssertFunction(o.Get(name))
-	if !ok {
-		panic("js: prelude does not export " + name)
+// boot makes a fresh runtime and evaluates the worker in it.
+func (in *instance) boot(ctx context.Context) (err error) {
+	vm := goja.New()
+	vm.SetMaxCallStackSize(maxCallStack)
+	in.vm = vm
+	in.vmRef.Store(vm)
+	in.loop = newLoop(in)
+	in.classes = make([]*classRT, len(classDefs))
+	in.programs = make(map[string]*goja.Object, 4)
+	in.cache = valueCache{}
+	in.broken = ""
+	// The global object: a plain object, then the Web APIs made on first
+	// use (globalScope), then goja's built-ins.
+	orig := vm.GlobalObject()
+	in.globals = &globalScope{in: in, cache: make(map[string]goja.Value, 16), orig: orig}
+	scope := vm.NewDynamicObject(in.globals)
+	_ = scope.SetPrototype(orig)
+	global := vm.NewObject()
+	_ = global.SetPrototype(scope)
+	vm.SetGlobalObject(global)
+	in.host = in.newHost()
+
+	inv := in.begin(ctx, "")
+	defer in.end(inv)
+	// The worker's top level is not an invocation: as on Workers, I/O and
+	// timers there are refused (in.ctx is what they look for).
+	in.ctx = nil
+	in.installGuards()
+	if in.env, err = in.buildEnv(); err != nil {
+		return err
 	}
-	return fn
+	_ = vm.GlobalObject().DefineDataProperty(envGlobal, in.env, goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	if _, err := vm.RunProgram(in.mod.prog); err != nil {
+		return fmt.Errorf("evaluate worker: %w", in.guestError(err, ctx))
+	}
+	if err := in.findHandlers(); err != nil {
+		return err
+	}
+	return nil
 }
 
-func (in *instance) loadError(doing string, err error, ctx context.Context) error {
-	ge := in.guestError(err, ctx)
-	return fmt.Errorf("%s: %w", doing, ge)
+// findHandlers reads the worker's default export.
+func (in *instance) findHandlers() error {
+	modv := in.vm.Get(GlobalName)
+	if isNullish(modv) {
+		return runtime.Errorf(runtime.Exception, "the worker bundle did not evaluate to a module")
+	}
+	def := modv.ToObject(in.vm).Get("default")
+	if isNullish(def) {
+		return runtime.Errorf(runtime.Exception, "the worker has no default export; write `export default { async fetch(request, env, ctx) { … } }`")
+	}
+	o, ok := def.(*goja.Object)
+	if !ok {
+		return runtime.Errorf(runtime.Exception, "the worker's default export is %s, not an object with handlers", typeOf(def))
+	}
+	in.handlers, in.handlerClass = o, nil
+	in.callables = make(map[string]goja.Callable, 3)
+	if _, isFn := goja.AssertConstructor(o); isFn {
+		if proto, ok := o.Get("prototype").(*goja.Object); ok {
+			in.handlerClass, in.handlers = o, proto
+		}
+	}
+	return in.checkHandlers()
+}
+
+// checkHandlers refuses a worker that lacks a handler its manifest needs:
+// fetch for routes (or when it has no other handler: it can only be
+// invoked), scheduled for crons, queue for queue consumers.
+func (in *instance) checkHandlers() error {
+	m := in.mod.spec.Manifest
+	if m == nil {
+		return nil
+	}
+	fetch, sched, queue := in.handles(runtime.EventFetch), in.handles(runtime.EventScheduled), in.handles(runtime.EventQueue)
+	switch {
+	case !fetch && len(m.Routes) > 0:
+		return runtime.Errorf(runtime.Exception, "the worker has no fetch handler, but its manifest routes HTTP requests to it; write `export default { async fetch(request, env, ctx) { … } }`")
+	case !fetch && !sched && !queue:
+		return runtime.Errorf(runtime.Exception, "the worker has no fetch handler (nor scheduled or queue); write `export default { async fetch(request, env, ctx) { … } }`")
+	case !sched && len(m.Triggers.Crons) > 0:
+		return runtime.Errorf(runtime.Exception, "the worker has no scheduled handler, but its manifest has [triggers] crons; add `async scheduled(controller, env, ctx) { … }` to its default export")
+	case !queue && len(m.Queues.Consumers) > 0:
+		return runtime.Errorf(runtime.Exception, "the worker has no queue handler, but its manifest consumes a queue; add `async queue(batch, env, ctx) { … }` to its default export")
+	}
+	return nil
+}
+
+// handles reports whether the worker has a handler for event.
+func (in *instance) handles(event string) bool {
+	_, ok := goja.AssertFunction(in.handlers.Get(event))
+	return ok
 }
 
 // buildEnv makes the env object: [vars] as JS values, then the bindings.
@@ -135,158 +184,52 @@ func (in *instance) log(level logs.Level, msg string) {
 	if s.Logs == nil {
 		return
 	}
-	s.Logs.Write(logs.Entry{Time: time.Now(), Service: s.Service, Version: s.Version, RequestID: in.reqID, Level: level, Message: msg})
+	id := ""
+	if in.inv != nil {
+		id = in.inv.id
+	}
+	s.Logs.Write(logs.Entry{Time: time.Now(), Service: s.Service, Version: s.Version, RequestID: id, Level: level, Message: msg})
 }
 
-// Fetch runs the worker's fetch handler for one request.
-func (in *instance) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
-	in.reqID = req.ID
-	in.ctx = ctx
-	defer func() { in.reqID, in.ctx = "", nil }()
-	done := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() { in.vm.Interrupt(errInterrupted); close(done) })
-	defer func() {
-		if !stop() {
-			<-done
-			in.vm.ClearInterrupt()
-		}
-	}()
-	in.loop.begin()
-	defer in.loop.end()
-
-	vm := in.vm
-	body := goja.Null()
-	if len(req.Body) > 0 {
-		body = vm.ToValue(vm.NewArrayBuffer(req.Body))
-	}
-	jsReq, err := in.makeIncoming(goja.Undefined(), vm.ToValue(req.Method), vm.ToValue(req.URL), vm.ToValue(flatHeaders(req.Header)), body)
-	if err != nil {
-		return in.guestError(err, ctx)
-	}
-	waits := vm.NewArray()
-	jsCtx, err := in.makeContext(goja.Undefined(), waits)
-	if err != nil {
-		return in.guestError(err, ctx)
-	}
-	res, err := in.fetch(in.handlers, jsReq, in.env, jsCtx)
-	if err != nil {
-		return in.guestError(err, ctx)
-	}
-	if res, err = in.await(ctx, res); err != nil {
-		return err
-	}
-	if err := in.writeResponse(res, w); err != nil {
-		return err
-	}
-	in.waitUntil(ctx, waits)
-	return nil
-}
-
-// await runs the loop until v, if it is a promise, settles.
-func (in *instance) await(ctx context.Context, v goja.Value) (goja.Value, error) {
-	p, ok := v.Export().(*goja.Promise)
-	if !ok {
-		return v, nil
-	}
-	for {
-		switch p.State() {
-		case goja.PromiseStateFulfilled:
-			return p.Result(), nil
-		case goja.PromiseStateRejected:
-			return nil, in.rejection(p.Result())
-		}
-		more, err := in.loop.step(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, in.guestError(err, ctx)
-			}
-			in.log(logs.Error, "Uncaught "+in.guestError(err, ctx).Error())
-			continue
-		}
-		if !more && p.State() == goja.PromiseStatePending {
-			return nil, runtime.Errorf(runtime.Exception, "the handler's promise never settled: nothing is left that could resolve it (the script will never generate a response)")
-		}
-	}
-}
-
-// waitUntil keeps the loop running for ctx.waitUntil() promises, up to the
-// invocation's deadline.
-func (in *instance) waitUntil(ctx context.Context, waits *goja.Object) {
-	n := int(waits.Get("length").ToInteger())
-	for i := 0; i < n; i++ {
-		if _, err := in.await(ctx, waits.Get(strconv.Itoa(i))); err != nil {
-			in.log(logs.Error, "waitUntil: "+err.Error())
-			if ctx.Err() != nil {
-				return
-			}
-		}
-	}
-}
-
-func (in *instance) rejection(reason goja.Value) error {
-	return &runtime.Error{Kind: runtime.Exception, Message: "Uncaught (in promise) " + describe(in.vm, reason)}
-}
-
-// describe renders a thrown value as "Error: message" plus its stack.
-func describe(vm *goja.Runtime, v goja.Value) string {
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return fmt.Sprint(v)
-	}
-	if o, ok := v.(*goja.Object); ok {
-		if st := o.Get("stack"); st != nil && !goja.IsUndefined(st) {
-			s := st.String()
-			if msg := o.Get("message"); msg != nil && strings.Contains(s, msg.String()) {
-				return s
-			}
-			return v.String() + "\n" + s
-		}
-	}
-	return v.String()
-}
-
-// guestError converts an error from a call into JS into a runtime.Error.
-func (in *instance) guestError(err error, ctx context.Context) error {
-	var ie *goja.InterruptedError
-	if errors.As(err, &ie) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return runtime.Errorf(runtime.Timeout, "the worker exceeded its time limit of %dms", in.mod.spec.Manifest.Limits.TimeoutMS)
-		}
-		return runtime.Errorf(runtime.Crash, "the invocation was canceled")
-	}
-	var so *goja.StackOverflowError
-	if errors.As(err, &so) {
-		// Uncatchable in goja: the instance's state is suspect, throw it away.
-		return &runtime.Error{Kind: runtime.Crash, Message: "Uncaught RangeError: Maximum call stack size exceeded" + so.Error()}
-	}
-	var ex *goja.Exception
-	if errors.As(err, &ex) {
-		return &runtime.Error{Kind: runtime.Exception, Message: "Uncaught " + describe(in.vm, ex.Value())}
-	}
-	var ce *goja.CompilerSyntaxError
-	if errors.As(err, &ce) {
-		return &runtime.Error{Kind: runtime.Exception, Message: ce.Error()}
-	}
-	var ge *runtime.Error
-	if errors.As(err, &ge) {
-		return ge
-	}
-	return &runtime.Error{Kind: runtime.Crash, Message: err.Error()}
-}
-
-// flatHeaders lists request headers as [name, value, ...] with lowercase
-// names, one entry per value. Order does not matter: Headers iterate
-// sorted by name.
-func flatHeaders(h http.Header) []string {
-	out := make([]string, 0, 2*len(h))
-	for k, vs := range h {
-		lk := strings.ToLower(k)
-		for _, v := range vs {
-			out = append(out, lk, v)
-		}
-	}
-	return out
-}
-
+// Close releases the instance. Work it still runs in the background
+// (ctx.waitUntil after a response) finishes first.
 func (in *instance) Close() {
-	in.loop.end()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return
+	}
+	in.closed = true
+	governor.unregister(in.slot)
+	in.vmRef.Store(nil)
+	in.vm = nil
+	in.loop = nil
+	in.classes = nil
+	in.programs = nil
+	in.globals = nil
+	in.handlers, in.handlerClass, in.env = nil, nil, nil
+}
+
+// valueCache holds JS values the Go side reuses in a runtime.
+type valueCache struct {
+	jsonStringify goja.Callable
+	jsonParse     goja.Callable
+	arrayValues   goja.Callable
+	uint8Array    goja.Value
+	objectProto   *goja.Object
+	arrayProto    *goja.Object
+}
+
+func (in *instance) stringify() goja.Callable {
+	if in.cache.jsonStringify == nil {
+		in.cache.jsonStringify, _ = goja.AssertFunction(in.vm.Get("JSON").ToObject(in.vm).Get("stringify"))
+	}
+	return in.cache.jsonStringify
+}
+
+func (in *instance) jsonParse() goja.Callable {
+	if in.cache.jsonParse == nil {
+		in.cache.jsonParse, _ = goja.AssertFunction(in.vm.Get("JSON").ToObject(in.vm).Get("parse"))
+	}
+	return in.cache.jsonParse
 }

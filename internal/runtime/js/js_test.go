@@ -1,80 +1,12 @@
 package js
 
 import (
-	"context"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/wisp-run/wisp/internal/bundle"
-	"github.com/wisp-run/wisp/internal/logs"
-	"github.com/wisp-run/wisp/internal/manifest"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
-
-type memLogs struct {
-	mu      sync.Mutex
-	entries []logs.Entry
-}
-
-func (m *memLogs) Write(e logs.Entry) {
-	m.mu.Lock()
-	m.entries = append(m.entries, e)
-	m.mu.Unlock()
-}
-
-func (m *memLogs) text() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var b strings.Builder
-	for _, e := range m.entries {
-		b.WriteString(string(e.Level) + " " + e.Message + "\n")
-	}
-	return b.String()
-}
-
-// load bundles src (the worker's index.js) and returns a ready instance.
-func load(t testing.TB, src string, vars map[string]any, lg *memLogs) runtime.Instance {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, err := bundle.JS(dir, "index.js")
-	if err != nil {
-		t.Fatalf("bundle: %v", err)
-	}
-	m := &manifest.Manifest{Name: "t", Main: "index.js", Vars: vars, Limits: manifest.Limits{TimeoutMS: 1000}}
-	var sink logs.Sink = logs.Discard
-	if lg != nil {
-		sink = lg
-	}
-	mod, err := Engine{}.Load(context.Background(), runtime.Spec{Service: "t", Version: "v1", Manifest: m, Code: code, Logs: sink})
-	if err != nil {
-		t.Fatalf("load: %v", err)
-	}
-	inst, err := mod.NewInstance(context.Background())
-	if err != nil {
-		t.Fatalf("instantiate: %v", err)
-	}
-	t.Cleanup(inst.Close)
-	return inst
-}
-
-func do(t testing.TB, inst runtime.Instance, method, url, body string, timeout time.Duration) (*httptest.ResponseRecorder, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	req := &runtime.Request{ID: "req1", Method: method, URL: url, Header: http.Header{"X-Test": {"yes"}}, Body: []byte(body)}
-	rec := httptest.NewRecorder()
-	err := inst.Fetch(ctx, req, rec)
-	return rec, err
-}
 
 func TestHelloAndJSON(t *testing.T) {
 	inst := load(t, `export default {
@@ -126,6 +58,11 @@ func TestTimersAndWaitUntil(t *testing.T) {
 	rec, err := do(t, inst, "GET", "http://x/", "", time.Second)
 	if err != nil || rec.Body.String() != "ticks 3" {
 		t.Fatalf("%v %q", err, rec.Body.String())
+	}
+	if ch := inst.(runtime.Lingerer).Linger(); ch == nil {
+		t.Fatal("waitUntil work should linger after the response")
+	} else if err := <-ch; err != nil {
+		t.Fatal(err)
 	}
 	if got := lg.text(); !strings.Contains(got, "info after 3") || !strings.Contains(got, "info micro") {
 		t.Fatalf("logs: %q", got)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/wisp-run/wisp/internal/logs"
 )
 
 // loop is an instance's event loop. It runs on the goroutine that holds
@@ -18,11 +20,11 @@ import (
 // still pending are dropped, so nothing one request scheduled runs during
 // the next.
 type loop struct {
-	vm    *goja.Runtime
+	in    *instance
 	drain goja.Callable // a no-op JS function: calling it runs queued promise jobs
 
 	mu     sync.Mutex
-	queue  []posted // callbacks posted by host goroutines
+	queue  []func() error // callbacks posted by host goroutines
 	wake   chan struct{}
 	gen    uint64 // invocation generation; posts from older ones are dropped
 	holds  int    // async host operations that will post exactly once
@@ -30,11 +32,10 @@ type loop struct {
 	byID   map[int64]*timer
 	nextID int64
 	clock  *time.Timer
-}
 
-type posted struct {
-	gen uint64
-	fn  func()
+	// Promises rejected with no handler yet; reported when the
+	// invocation ends if still unhandled.
+	unhandled map[*goja.Promise]struct{}
 }
 
 type timer struct {
@@ -42,13 +43,26 @@ type timer struct {
 	when     time.Time
 	every    time.Duration // > 0 for setInterval
 	fn       goja.Callable
+	args     []goja.Value
 	index    int
 	canceled bool
 }
 
-func newLoop(vm *goja.Runtime) *loop {
-	drain, _ := goja.AssertFunction(vm.ToValue(func() {}))
-	return &loop{vm: vm, drain: drain, wake: make(chan struct{}, 1), byID: map[int64]*timer{}}
+func newLoop(in *instance) *loop {
+	l := &loop{in: in, wake: make(chan struct{}, 1), byID: map[int64]*timer{}}
+	l.drain, _ = goja.AssertFunction(in.vm.ToValue(func(goja.FunctionCall) goja.Value { return nil }))
+	in.vm.SetPromiseRejectionTracker(func(p *goja.Promise, op goja.PromiseRejectionOperation) {
+		switch op {
+		case goja.PromiseRejectionReject:
+			if l.unhandled == nil {
+				l.unhandled = make(map[*goja.Promise]struct{})
+			}
+			l.unhandled[p] = struct{}{}
+		case goja.PromiseRejectionHandle:
+			delete(l.unhandled, p)
+		}
+	})
+	return l
 }
 
 // begin starts an invocation.
@@ -58,34 +72,50 @@ func (l *loop) begin() {
 	l.mu.Unlock()
 }
 
-// end finishes an invocation: pending timers and posts are dropped.
+// end finishes an invocation: pending timers and posts are dropped, and
+// rejections nobody handled are logged.
 func (l *loop) end() {
 	l.mu.Lock()
 	l.gen++
 	l.queue = l.queue[:0]
 	l.holds = 0
 	l.mu.Unlock()
+	for _, t := range l.timers {
+		t.fn, t.args = nil, nil
+	}
 	l.timers = l.timers[:0]
 	clear(l.byID)
 	if l.clock != nil {
 		l.clock.Stop()
 	}
+	l.reportUnhandled()
+}
+
+// reportUnhandled logs rejected promises nobody handled (the handler's
+// own result is taken out when it is awaited: it is the invocation's
+// error instead).
+func (l *loop) reportUnhandled() {
+	for p := range l.unhandled {
+		l.in.log(logs.Error, "Uncaught (in promise) "+describe(p.Result()))
+	}
+	clear(l.unhandled)
 }
 
 // hold registers an asynchronous host operation. The returned function
 // must be called exactly once, from any goroutine, with the callback to
-// run on the loop; calls after the first are ignored.
-func (l *loop) hold() func(func()) {
+// run on the loop; calls after the first are ignored, and so are calls
+// after the invocation ended.
+func (l *loop) hold() func(func() error) {
 	l.mu.Lock()
 	gen := l.gen
 	l.holds++
 	l.mu.Unlock()
 	var once sync.Once
-	return func(fn func()) {
+	return func(fn func() error) {
 		once.Do(func() {
 			l.mu.Lock()
 			if l.gen == gen {
-				l.queue = append(l.queue, posted{gen: gen, fn: fn})
+				l.queue = append(l.queue, fn)
 			}
 			l.mu.Unlock()
 			select {
@@ -96,13 +126,13 @@ func (l *loop) hold() func(func()) {
 	}
 }
 
-func (l *loop) setTimer(fn goja.Callable, delay float64, repeat bool) int64 {
+func (l *loop) setTimer(fn goja.Callable, args []goja.Value, delay float64, repeat bool) int64 {
 	d := time.Duration(delay * float64(time.Millisecond))
 	if d < 0 {
 		d = 0
 	}
 	l.nextID++
-	t := &timer{id: l.nextID, when: time.Now().Add(d), fn: fn}
+	t := &timer{id: l.nextID, when: time.Now().Add(d), fn: fn, args: args}
 	if repeat {
 		t.every = max(d, time.Millisecond)
 	}
@@ -165,8 +195,8 @@ func (l *loop) runReady() (bool, error) {
 	l.queue = nil
 	l.holds -= len(q)
 	l.mu.Unlock()
-	for _, p := range q {
-		if err := l.call(p.fn); err != nil {
+	for _, fn := range q {
+		if err := l.call(fn); err != nil {
 			return true, err
 		}
 	}
@@ -188,35 +218,45 @@ func (l *loop) runReady() (bool, error) {
 			break
 		}
 		if t.every > 0 {
-			t.when = now.Add(t.every)
+			// The next tick is due an interval after this one was due,
+			// so intervals keep their order with other timers however
+			// late the loop runs; a tick already past is due now.
+			t.when = t.when.Add(t.every)
+			if t.when.Before(now) {
+				t.when = now
+			}
 			heap.Fix(&l.timers, 0)
 		} else {
 			heap.Pop(&l.timers)
 			delete(l.byID, t.id)
 		}
 		ran = true
-		if _, err := t.fn(goja.Undefined()); err != nil {
+		if _, err := t.fn(goja.Undefined(), t.args...); err != nil {
 			return true, err
 		}
 	}
 	return ran, nil
 }
 
-// call runs a Go callback that calls into JS, turning a JS exception
-// panicking through it into an error.
-func (l *loop) call(fn func()) (err error) {
+// call runs a posted callback. A JS exception panicking through it is
+// turned into an error, as is one it returns.
+func (l *loop) call(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if ex, ok := r.(*goja.Exception); ok {
-				err = ex
+			if v, ok := thrownValue(r); ok {
+				err = &thrown{v}
 				return
 			}
 			panic(r)
 		}
 	}()
-	fn()
-	return nil
+	return fn()
 }
+
+// thrown is a JS value thrown through Go code outside a JS call.
+type thrown struct{ v goja.Value }
+
+func (t *thrown) Error() string { return describe(t.v) }
 
 type timerHeap []*timer
 

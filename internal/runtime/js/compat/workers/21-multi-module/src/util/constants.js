@@ -1,0 +1,1 @@
+export const TAX = 0.21;

@@ -1,0 +1,1 @@
+interface ExportedHandler<E> { fetch?(request: Request, env: E): Promise<Response> | Response }

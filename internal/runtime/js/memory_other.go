@@ -1,0 +1,6 @@
+//go:build !linux
+
+package js
+
+// totalMemory is unknown off Linux: no default memory limit is set.
+func totalMemory() int64 { return 0 }
