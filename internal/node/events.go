@@ -90,7 +90,7 @@ func checkHandlers(ctx context.Context, svc *dispatch.Service) error {
 	if len(need) == 0 {
 		return nil
 	}
-	return svc.Pool.Run(ctx, func(inst runtime.Instance) error {
+	return svc.Pool.Run(ctx, func(_ context.Context, inst runtime.Instance) error {
 		for _, n := range need {
 			if err := handlerError(inst, n[0], n[1]); err != nil {
 				key := "[[queues.consumers]]"
@@ -120,12 +120,12 @@ func (n *Node) queueHandler(service string) queue.Handler {
 		tctx, cancel := context.WithTimeout(ctx, timeout(svc))
 		defer cancel()
 		var res *runtime.QueueResult
-		err = svc.Pool.Run(tctx, func(inst runtime.Instance) error {
+		err = svc.Pool.Run(tctx, func(ictx context.Context, inst runtime.Instance) error {
 			if err := handlerError(inst, runtime.EventQueue, queueExample); err != nil {
 				return err
 			}
 			var qerr error
-			res, qerr = inst.(runtime.QueueConsumer).Queue(tctx, rb)
+			res, qerr = inst.(runtime.QueueConsumer).Queue(ictx, rb)
 			return qerr
 		})
 		decisions := make([]queue.Decision, len(b.Messages))
@@ -207,11 +207,11 @@ func (s jobServices) Scheduled(ctx context.Context, service string, ev *runtime.
 	start := time.Now()
 	tctx, cancel := context.WithTimeout(ctx, timeout(svc))
 	defer cancel()
-	err = svc.Pool.Run(tctx, func(inst runtime.Instance) error {
+	err = svc.Pool.Run(tctx, func(ictx context.Context, inst runtime.Instance) error {
 		if err := handlerError(inst, runtime.EventScheduled, scheduledExample); err != nil {
 			return err
 		}
-		return inst.(runtime.Scheduler).Scheduled(tctx, ev)
+		return inst.(runtime.Scheduler).Scheduled(ictx, ev)
 	})
 	s.n.eventLog(svc, ev.ID, err, fmt.Sprintf("scheduled %q at %s", ev.Cron, ev.ScheduledTime.UTC().Format(time.RFC3339)), start)
 	return err

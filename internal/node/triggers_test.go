@@ -94,6 +94,10 @@ func startEventNode(t *testing.T, e *eventEngine, cfg node.Config) *node.Node {
 
 const plainWorker = "export default { fetch(req) { return new Response('ok') } }"
 
+// eventWorker exports every handler, so that the JS runtime accepts its
+// manifest; eventEngine's Go handlers take its queue batches and ticks.
+const eventWorker = "export default { fetch(req) { return new Response('ok') }, queue() {}, scheduled() {} }"
+
 func TestQueueConsumerRetriesDeadLettersAndRedrives(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string][]int{} // body → attempts of each delivery
@@ -126,7 +130,7 @@ max_batch_size = 5
 max_batch_timeout = 1
 max_retries = 2
 dead_letter_queue = "orders-dlq"
-`, map[string]string{"index.js": plainWorker}))
+`, map[string]string{"index.js": eventWorker}))
 	ctx := context.Background()
 	msgs := []api.SendMessage{{Body: json.RawMessage(`{"order":1}`)}, {Body: json.RawMessage(`{"order":2,"card":"declined"}`)}, {Body: json.RawMessage(`{"order":3}`)}}
 	if _, err := c.SendQueue(ctx, "orders", msgs); err != nil {
@@ -181,7 +185,7 @@ func TestQueueConsumerConflictsAndMissingHandler(t *testing.T) {
 	n := startEventNode(t, e, node.Config{})
 	c := adminClient(n)
 	consumer := func(name string) string {
-		return writeService(t, "name = \""+name+"\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"orders\"\n", map[string]string{"index.js": plainWorker})
+		return writeService(t, "name = \""+name+"\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"orders\"\n", map[string]string{"index.js": eventWorker})
 	}
 	mustDeploy(t, c, consumer("payments"))
 	_, err := deploy(t, c, consumer("audit"))
@@ -190,7 +194,7 @@ func TestQueueConsumerConflictsAndMissingHandler(t *testing.T) {
 		t.Fatalf("second consumer of orders: %v, want 409 queue_conflict", err)
 	}
 	// Redeploying the consumer itself is fine.
-	if _, err := deploy(t, c, writeService(t, "name = \"payments\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"orders\"\nmax_batch_size = 3\n", map[string]string{"index.js": plainWorker})); err != nil {
+	if _, err := deploy(t, c, writeService(t, "name = \"payments\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"orders\"\nmax_batch_size = 3\n", map[string]string{"index.js": eventWorker})); err != nil {
 		t.Fatalf("redeploy of the consumer: %v", err)
 	}
 }
@@ -199,8 +203,8 @@ func TestEventsRefusedWithoutHandler(t *testing.T) {
 	n := startNode(t, t.TempDir()) // the real JS runtime
 	c := adminClient(n)
 	for _, tt := range []struct{ name, toml, want string }{
-		{"queue", "[[queues.consumers]]\nqueue = \"orders\"\n", "wisp.toml has [[queues.consumers]] but"},
-		{"cron", "[triggers]\ncrons = [\"* * * * *\"]\n", "wisp.toml has [triggers] crons but"},
+		{"queue", "[[queues.consumers]]\nqueue = \"orders\"\n", "the worker has no queue handler, but its manifest consumes a queue"},
+		{"cron", "[triggers]\ncrons = [\"* * * * *\"]\n", "the worker has no scheduled handler, but its manifest has [triggers] crons"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := deploy(t, c, writeService(t, "name = \"lazy\"\nmain = \"index.js\"\n"+tt.toml, map[string]string{"index.js": plainWorker}))
@@ -323,7 +327,7 @@ func TestCronFiresOnceWithTwoNodes(t *testing.T) {
 		nodes = append(nodes, startEventNode(t, e, node.Config{NATSURL: url, Triggers: node.TriggersConfig{Clock: clk}}))
 	}
 	c := adminClient(nodes[0])
-	mustDeploy(t, c, writeService(t, "name = \"reporting\"\nmain = \"index.js\"\n[triggers]\ncrons = [\"*/5 * * * *\", \"0 10 * * *\"]\n", map[string]string{"index.js": plainWorker}))
+	mustDeploy(t, c, writeService(t, "name = \"reporting\"\nmain = \"index.js\"\n[triggers]\ncrons = [\"*/5 * * * *\", \"0 10 * * *\"]\n", map[string]string{"index.js": eventWorker}))
 	info, err := adminClient(nodes[1]).Service(context.Background(), "reporting")
 	if err != nil {
 		t.Fatal(err)
@@ -395,7 +399,7 @@ func TestConsumerFollowsTheActiveVersion(t *testing.T) {
 	c := adminClient(n)
 	ctx := context.Background()
 	consumer := func(name, extra string) string {
-		return writeService(t, "name = \""+name+"\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"jobs\"\nmax_batch_timeout = 1\n"+extra, map[string]string{"index.js": plainWorker})
+		return writeService(t, "name = \""+name+"\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"jobs\"\nmax_batch_timeout = 1\n"+extra, map[string]string{"index.js": eventWorker})
 	}
 	count := func(svc string, want int) func() error {
 		return func() error {
@@ -458,7 +462,7 @@ func TestShutdownFinishesBatchUnderWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := adminClient(n)
-	mustDeploy(t, c, writeService(t, "name = \"slowpay\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"pay\"\nmax_batch_size = 1\n", map[string]string{"index.js": plainWorker}))
+	mustDeploy(t, c, writeService(t, "name = \"slowpay\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"pay\"\nmax_batch_size = 1\n", map[string]string{"index.js": eventWorker}))
 	if _, err := c.SendQueue(context.Background(), "pay", []api.SendMessage{{Body: json.RawMessage(`1`)}}); err != nil {
 		t.Fatal(err)
 	}
