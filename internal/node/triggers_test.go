@@ -491,3 +491,61 @@ func TestShutdownFinishesBatchUnderWay(t *testing.T) {
 		}
 	}
 }
+
+// A node that starts with services already deployed (the start-up replay)
+// runs their consumers and schedules.
+func TestTriggersResumeAfterRestart(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	e := &eventEngine{
+		queue: func(spec runtime.Spec, b *runtime.QueueBatch) (*runtime.QueueResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, m := range b.Messages {
+				seen = append(seen, "queue "+string(m.Body))
+			}
+			return &runtime.QueueResult{Messages: make([]runtime.MessageOutcome, len(b.Messages))}, nil
+		},
+		scheduled: func(spec runtime.Spec, ev *runtime.ScheduledEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, "tick "+ev.ScheduledTime.Format("15:04"))
+			return nil
+		},
+	}
+	dir := t.TempDir()
+	t0 := time.Date(2026, 3, 1, 10, 0, 30, 0, time.UTC)
+	clock := crontest.New(t0)
+	cfg := node.Config{DataDir: dir, Listen: "127.0.0.1:0", Admin: "127.0.0.1:0", ShutdownGrace: 5 * time.Second, Triggers: node.TriggersConfig{Clock: clock}}
+	n := node.New(cfg)
+	node.SetEngine(n, "js", e)
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mustDeploy(t, adminClient(n), writeService(t, "name = \"both\"\nmain = \"index.js\"\n[[queues.consumers]]\nqueue = \"q\"\nmax_batch_size = 1\n[triggers]\ncrons = [\"* * * * *\"]\n", map[string]string{"index.js": eventWorker}))
+	if err := n.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clock = crontest.New(t0)
+	cfg.Triggers.Clock = clock
+	n2 := node.New(cfg)
+	node.SetEngine(n2, "js", e)
+	if err := n2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer n2.Shutdown(context.Background())
+	if _, err := adminClient(n2).SendQueue(context.Background(), "q", []api.SendMessage{{Body: json.RawMessage(`"after restart"`)}}); err != nil {
+		t.Fatal(err)
+	}
+	settleClocks(t, clock)
+	clock.Set(t0.Add(30 * time.Second)) // 10:01
+	poll.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		got := strings.Join(seen, ", ")
+		if !strings.Contains(got, `queue "after restart"`) || !strings.Contains(got, "tick 10:01") {
+			return fmt.Errorf("seen %q", got)
+		}
+		return nil
+	})
+}
