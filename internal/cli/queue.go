@@ -225,15 +225,14 @@ func plural(n int) string {
 	return "s"
 }
 
-// nextRun renders a service's next cron run in UTC (crons are UTC), with
-// the date when it is not today.
+// nextRun renders a service's next cron run in UTC (crons are UTC): the
+// time of day when it is less than a day away, else the date too.
 func nextRun(t *time.Time, now time.Time) string {
 	if t == nil {
 		return "-"
 	}
-	u := t.UTC()
-	if y, m, d := now.UTC().Date(); u.Year() == y && u.Month() == m && u.Day() == d {
-		return u.Format("15:04") + " UTC"
+	if t.Sub(now) < 24*time.Hour {
+		return t.UTC().Format("15:04") + " UTC"
 	}
-	return u.Format("2006-01-02 15:04") + " UTC"
+	return t.UTC().Format("2006-01-02 15:04") + " UTC"
 }

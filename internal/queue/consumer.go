@@ -258,10 +258,11 @@ func (r *Runner) fetch(ctx context.Context) ([]*Message, *keeper, error) {
 	k := r.keep(msgs)
 	want := r.c.Policy.MaxBatchSize - len(msgs)
 	if want > 0 {
-		// FetchContext keeps a little of the context's time for itself;
-		// the extra second gives the pull about the whole window, and
-		// stopping the runner ends it at once (with what it has).
-		wctx, wcancel := context.WithTimeout(ctx, r.c.Policy.MaxBatchTimeout+time.Second)
+		// FetchContext keeps a little of the context's time for itself
+		// (a tenth, at most a second); a longer context gives the pull the
+		// whole window, and stopping the runner ends it at once (with what
+		// it has).
+		wctx, wcancel := context.WithTimeout(ctx, pullContext(r.c.Policy.MaxBatchTimeout))
 		defer wcancel()
 		b, err := r.cons.Fetch(want, jetstream.FetchContext(wctx))
 		if err == nil {
@@ -273,6 +274,15 @@ func (r *Runner) fetch(ctx context.Context) ([]*Message, *keeper, error) {
 		}
 	}
 	return msgs, k, nil
+}
+
+// pullContext is the context length for which FetchContext pulls for
+// about d: it keeps min(a tenth, 1s) of it for itself.
+func pullContext(d time.Duration) time.Duration {
+	if d*10/9/10 <= time.Second {
+		return d * 10 / 9
+	}
+	return d + time.Second
 }
 
 // keeper tells JetStream that messages are still being worked on, so that
