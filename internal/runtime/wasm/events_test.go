@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tetratelabs/wazero"
+
 	"github.com/wisp-run/wisp/internal/binding"
+	"github.com/wisp-run/wisp/internal/manifest"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -141,3 +145,63 @@ func TestEventCallsOutsideAnEventAreRefused(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// FuzzEventHostFunctions calls the event host functions with a batch and a
+// tick in flight and hostile pointers, indexes and delays: any code or a
+// trap, never another panic, and a decision only on a message that exists.
+//
+//	go test ./internal/runtime/wasm -run XXX -fuzz FuzzEventHostFunctions
+func FuzzEventHostFunctions(f *testing.F) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	inst, err := rt.Instantiate(ctx, memoryModule)
+	if err != nil {
+		f.Fatal(err)
+	}
+	names := []string{"queue_batch", "queue_ack", "queue_retry", "queue_ack_all", "queue_retry_all", "scheduled_info", "scheduled_no_retry"}
+	for i := range names {
+		f.Add(uint8(i), seedParams(0, 16))
+		f.Add(uint8(i), seedParams(2, 43200))
+		f.Add(uint8(i), seedParams(0xffffffff, 0xffffffff))
+		f.Add(uint8(i), seedParams(65535, 65536))
+	}
+	f.Fuzz(func(t *testing.T, which uint8, params []byte) {
+		name := names[int(which)%len(names)]
+		hf := hostFuncs[name]
+		p := make([]uint32, hf.params)
+		for i := range p {
+			if len(params) >= 4 {
+				p[i] = binary.LittleEndian.Uint32(params)
+				params = params[4:]
+			}
+		}
+		r := &reactor{mod: &module{spec: runtime.Spec{Service: "svc", Manifest: &manifest.Manifest{Name: "svc"}}}, ctx: t.Context()}
+		r.events.batch = &runtime.QueueBatch{ID: "b", Queue: "q", Messages: []runtime.QueueMessage{{ID: "m0", Body: []byte("x")}, {ID: "m1"}}}
+		r.events.decisions = make([]decision, 2)
+		r.events.tick = &runtime.ScheduledEvent{ID: "t", Cron: "* * * * *", ScheduledTime: time.Unix(0, 0)}
+		var rc int32
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					if _, ok := v.(*trapError); !ok {
+						t.Fatalf("%s%v panicked with %T: %v", name, p, v, v)
+					}
+					rc = 1 << 30
+				}
+			}()
+			rc = hf.fn(r, inst, p)
+		}()
+		if rc < 0 && rc != 1<<30 && r.errMsg == "" {
+			t.Fatalf("%s%v returned %d without a message", name, p, rc)
+		}
+		for i, d := range r.events.decisions {
+			if d.set && (d.delay < 0 || d.delay > maxDelaySeconds) {
+				t.Fatalf("%s%v: message %d got delay %d", name, p, i, d.delay)
+			}
+		}
+		if (name == "queue_ack" || name == "queue_retry") && rc == codeOK && int(p[0]) >= len(r.events.decisions) {
+			t.Fatalf("%s%v accepted a message that is not in the batch", name, p)
+		}
+	})
+}
