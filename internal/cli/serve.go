@@ -16,6 +16,7 @@ type nodeFlags struct {
 	listen, admin, nats string
 	debug               bool
 	scale               node.Scale
+	callbackHosts       []string
 	outboundAllow       []string
 }
 
@@ -30,6 +31,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().IntVar(&f.scale.MaxMemoryMB, "max-memory-mb", 0, "memory all instances may reserve together, at limits.memory_mb each (default: no limit)")
 	cmd.Flags().IntVar(&f.scale.RecycleAfter, "recycle-after", 0, "replace an instance after this many requests (default: never)")
 	cmd.Flags().StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "let services' outbound fetch reach this loopback/private/link-local range (CIDR; repeatable), if their allowed_hosts list it")
+	cmd.Flags().StringArrayVar(&f.callbackHosts, "callback-host", nil, "allow asynchronous invocations to post their outcome to this http(s)://HOST[:PORT] (repeatable; HOST may start with *., PORT may be *)")
 }
 
 func (g *globals) nodeConfig(f *nodeFlags) (node.Config, error) {
@@ -37,7 +39,8 @@ func (g *globals) nodeConfig(f *nodeFlags) (node.Config, error) {
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	cfg := node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale}
+	cfg := node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale,
+		Triggers: node.TriggersConfig{CallbackHosts: f.callbackHosts}}
 	for _, s := range f.outboundAllow {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {

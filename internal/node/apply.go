@@ -116,15 +116,19 @@ func (n *Node) applyAll(ctx context.Context, changes []registry.Change) {
 	wg.Wait()
 	close(loaded)
 	n.mu.Lock()
-	var old []*dispatch.Service
+	var old, now []*dispatch.Service
 	for svc := range loaded {
 		if cur := n.services[svc.Name]; cur != nil {
 			old = append(old, cur)
 		}
 		n.services[svc.Name] = svc
+		now = append(now, svc)
 	}
 	n.publishLocked()
 	n.mu.Unlock()
+	for _, s := range now {
+		n.triggersChanged(s.Name, s)
+	}
 	for _, s := range old {
 		s.Pool.Close()
 	}
@@ -226,6 +230,7 @@ func (n *Node) swap(name string, next *dispatch.Service) {
 	}
 	n.publishLocked()
 	n.mu.Unlock()
+	n.triggersChanged(name, next)
 	if old != nil {
 		if next != nil {
 			old.Pool.Retire(next.Pool)

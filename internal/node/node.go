@@ -46,6 +46,7 @@ type Config struct {
 	Now func() time.Time
 	// WasmCacheDir holds compiled wasm code; default DATA/wasm-cache.
 	WasmCacheDir string
+	Triggers     TriggersConfig
 }
 
 // Defaults for Config.
@@ -72,6 +73,7 @@ type Node struct {
 	logStore *logs.Store
 	sink     logs.Sink  // where services' entries go: the hub and the log store
 	data     *dataPlane // what bindings reach (bindings.go)
+	trig     *triggers  // queues, jobs and cron (triggers.go)
 
 	snap   atomic.Pointer[gateway.Snapshot]
 	budget *dispatch.Budget
@@ -168,6 +170,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.sink = logs.Tee{n.logs, n.logStore}
 	n.gw.Logs = n.sink
 	if err := n.openData(ctx); err != nil {
+		return err
+	}
+	if err := n.startTriggers(ctx); err != nil {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -294,6 +299,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	n.stopTriggers(ctx) // queue batches and jobs under way finish on open pools
 	if err := n.drainPools(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -335,6 +341,9 @@ func (n *Node) drainPools(ctx context.Context) error {
 }
 
 func (n *Node) closeState() {
+	grace, cancelGrace := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)
+	n.stopTriggers(grace) // batches and jobs in progress finish first
+	cancelGrace()
 	n.mu.Lock()
 	for _, s := range n.services {
 		s.Pool.Close()
