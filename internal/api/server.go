@@ -77,6 +77,7 @@ func New(c Control, token string) *Handler {
 	h.handle("POST /v1/services/{name}/rollback", h.rollback)
 	h.handle("POST /v1/services/{name}/invoke", h.invoke)
 	h.handle("GET /v1/services/{name}/logs", h.logs)
+	h.triggerRoutes(c)
 	h.routeData(c) // KV and secrets (data.go)
 	h.handle("/v1/", func(w http.ResponseWriter, r *http.Request) error {
 		return NotFound(fmt.Sprintf("no admin API endpoint %s %s", r.Method, r.URL.Path))

@@ -11,6 +11,8 @@ type ServiceInfo struct {
 	Versions int       `json:"versions"`
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
+	// NextRun is the next cron tick of the active version, if it has crons.
+	NextRun *time.Time `json:"next_run,omitempty"`
 	// Pool is the active version's instance pool on the node that answered;
 	// absent when the version is not loaded there.
 	Pool *PoolInfo `json:"pool,omitempty"`

@@ -14,6 +14,7 @@ func invokeCmd(g *globals) *cobra.Command {
 	var path, data, method string
 	var headers []string
 	var include bool
+	var async asyncFlags
 	cmd := &cobra.Command{
 		Use:   "invoke SERVICE",
 		Short: "Call a service directly (no route needed) and print its response",
@@ -36,6 +37,9 @@ func invokeCmd(g *globals) *cobra.Command {
 			c, err := g.client()
 			if err != nil {
 				return err
+			}
+			if async.async {
+				return g.invokeAsync(cmd, c, a[0], method, path, h, body, async)
 			}
 			res, err := c.Invoke(cmd.Context(), a[0], method, path, h, body)
 			if err != nil {
@@ -66,6 +70,8 @@ func invokeCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVarP(&method, "method", "X", "", "HTTP method (default GET, or POST with --data)")
 	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, "request header NAME: VALUE (repeatable)")
 	cmd.Flags().BoolVarP(&include, "include", "i", false, "print the status line and headers too")
+	async.add(cmd)
+	cmd.AddCommand(invokeStatusCmd(g))
 	return cmd
 }
 

@@ -32,7 +32,7 @@ func lsCmd(g *globals) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
-			fprintf(tw, "NAME\tVERSION\tKIND\tVERSIONS\tUPDATED\tINSTANCES\tCOLD STARTS\tROUTES\n")
+			fprintf(tw, "NAME\tVERSION\tKIND\tVERSIONS\tUPDATED\tINSTANCES\tCOLD STARTS\tNEXT RUN\tROUTES\n")
 			for _, s := range list {
 				routes := strings.Join(s.Routes, " ")
 				if routes == "" {
@@ -42,7 +42,7 @@ func lsCmd(g *globals) *cobra.Command {
 				if s.Pool != nil {
 					inst, cold = strconv.Itoa(s.Pool.Instances), strconv.FormatUint(s.Pool.ColdStarts, 10)
 				}
-				fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.Name, s.Version, s.Kind, s.Versions, ago(s.Updated), inst, cold, routes)
+				fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Version, s.Kind, s.Versions, ago(s.Updated), inst, cold, nextRun(s.NextRun, time.Now()), routes)
 			}
 			return tw.Flush()
 		},

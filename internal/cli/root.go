@@ -97,7 +97,7 @@ func newRoot(g *globals) *cobra.Command {
 	root.AddCommand(
 		serveCmd(g), devCmd(g), initCmd(g), deployCmd(g), lsCmd(g), versionsCmd(g),
 		rollbackCmd(g), rmCmd(g), invokeCmd(g), logsCmd(g), traceCmd(g), usageCmd(g),
-		kvCmd(g), secretCmd(g),
+		kvCmd(g), secretCmd(g), queueCmd(g),
 	)
 	return root
 }

@@ -18,6 +18,7 @@ type nodeFlags struct {
 	scale               node.Scale
 	observe             node.Observability
 	traceSample         float64
+	callbackHosts       []string
 	outboundAllow       []string
 }
 
@@ -37,6 +38,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().BoolVar(&f.observe.Off, "no-observe", false, "no metrics, traces or usage metering (to measure their cost)")
 	_ = cmd.Flags().MarkHidden("no-observe")
 	cmd.Flags().StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "let services' outbound fetch reach this loopback/private/link-local range (CIDR; repeatable), if their allowed_hosts list it")
+	cmd.Flags().StringArrayVar(&f.callbackHosts, "callback-host", nil, "allow asynchronous invocations to post their outcome to this http(s)://HOST[:PORT] (repeatable; HOST may start with *., PORT may be *)")
 }
 
 func (g *globals) nodeConfig(f *nodeFlags) (node.Config, error) {
@@ -44,7 +46,8 @@ func (g *globals) nodeConfig(f *nodeFlags) (node.Config, error) {
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	cfg := node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale, Observe: f.observe}
+	cfg := node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale,
+		Observe: f.observe, Triggers: node.TriggersConfig{CallbackHosts: f.callbackHosts}}
 	cfg.Observe.TraceSample = f.traceSample
 	if f.traceSample == 0 {
 		cfg.Observe.NoTracing = true

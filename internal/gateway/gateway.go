@@ -48,6 +48,11 @@ type Gateway struct {
 	// an instance. 0: no bound beyond the server's.
 	BodyTimeout    time.Duration
 	MaxHeaderCount int // 431 beyond; 0 means DefaultMaxHeaderCount
+	// Async, when set, takes requests that prefer an asynchronous answer
+	// (Prefer: respond-async, RFC 7240): it queues req for svc and writes
+	// the answer (202 with an invocation id), returning its status. r's
+	// context holds the gateway's invocation (observe.FromContext).
+	Async func(w http.ResponseWriter, r *http.Request, svc *dispatch.Service, req *runtime.Request) int
 }
 
 // ServeHTTP routes a request to the service whose route matches it best.
@@ -149,6 +154,9 @@ func (g *Gateway) invoke(ctx context.Context, w *trackingWriter, r *http.Request
 	header := r.Header
 	header["Host"] = []string{r.Host}
 	req := &runtime.Request{ID: id, Method: r.Method, URL: url, Header: header, Body: body}
+	if g.Async != nil && PrefersAsync(r.Header) {
+		return g.Async(w, r.WithContext(ctx), svc, req) // ctx holds the invocation
+	}
 	deadline := time.Now().Add(time.Duration(svc.Manifest.Limits.TimeoutMS) * time.Millisecond)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()

@@ -385,6 +385,12 @@ func TestParse_Errors(t *testing.T) {
 				"wisp.toml: triggers.crons[2]: is empty",
 		},
 		{
+			name:  "crons with bad values",
+			input: head + "[triggers]\ncrons = [\"60 * * * *\", \"0 0 30 2 *\", \"0 9 * * MON-FRI\"]\n",
+			expectedErr: `wisp.toml: triggers.crons[0]: minute field "60": 60 is out of range (0 to 59)` + "\n" +
+				`wisp.toml: triggers.crons[1]: "0 0 30 2 *" never matches a date`,
+		},
+		{
 			name:  "blank outbound host",
 			input: head + "[outbound]\nallowed_hosts = [\"https://api.example.com\", \"api .example.com\", \"ftp://x.com\", \"https://x.com/path\"]\n",
 			expectedErr: "wisp.toml: outbound.allowed_hosts[1]: \"api .example.com\" is not a host pattern: empty or contains spaces (write [scheme://]host[:port], e.g. \"https://api.example.com\" or \"*.example.com:8443\")\n" +

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wisp-run/wisp/internal/binding/outbound"
+	"github.com/wisp-run/wisp/internal/cron"
 	"github.com/wisp-run/wisp/internal/route"
 )
 
@@ -102,8 +103,8 @@ func validate(m *Manifest, defined func(key ...string) bool) []Problem {
 	for i, cr := range m.Triggers.Crons {
 		if strings.TrimSpace(cr) == "" {
 			c.add(fmt.Sprintf("triggers.crons[%d]", i), "is empty")
-		} else if n := len(strings.Fields(cr)); n != 5 {
-			c.add(fmt.Sprintf("triggers.crons[%d]", i), "%q has %d field%s; a cron expression has 5 (minute hour day month weekday)", cr, n, plural(n))
+		} else if _, err := cron.Parse(cr); err != nil {
+			c.add(fmt.Sprintf("triggers.crons[%d]", i), "%v", err)
 		}
 	}
 	for i, h := range m.Outbound.AllowedHosts {

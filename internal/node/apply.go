@@ -116,15 +116,19 @@ func (n *Node) applyAll(ctx context.Context, changes []registry.Change) {
 	wg.Wait()
 	close(loaded)
 	n.mu.Lock()
-	var old []*dispatch.Service
+	var old, now []*dispatch.Service
 	for svc := range loaded {
 		if cur := n.services[svc.Name]; cur != nil {
 			old = append(old, cur)
 		}
 		n.services[svc.Name] = svc
+		now = append(now, svc)
 	}
 	n.publishLocked()
 	n.mu.Unlock()
+	for _, s := range now {
+		n.triggersChanged(s.Name, s)
+	}
 	for _, s := range old {
 		s.Pool.Close()
 	}
@@ -161,7 +165,7 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 	}
 	l := v.Manifest.Limits
 	obs := n.obs.Service(v.Service, v.ID, l.MemoryMB)
-	env = obs.WrapEnv(env, serviceTargets(v.Manifest))
+	env = obs.WrapEnv(env, bindingTargets(v.Manifest))
 	mod, err := eng.Load(ctx, runtime.Spec{Service: v.Service, Version: v.ID, Manifest: v.Manifest, Code: code, Env: env, Logs: n.sink})
 	if err != nil {
 		obs.Close()
@@ -230,6 +234,7 @@ func (n *Node) swap(name string, next *dispatch.Service) {
 	}
 	n.publishLocked()
 	n.mu.Unlock()
+	n.triggersChanged(name, next)
 	if old != nil {
 		if next != nil {
 			old.Pool.Retire(next.Pool)

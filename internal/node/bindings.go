@@ -126,6 +126,7 @@ func (n *Node) bindings(ctx context.Context, m *manifest.Manifest) (*binding.Env
 	for _, p := range m.Queues.Producers {
 		taken[p.Binding] = true
 	}
+	n.addQueueBindings(env, m)
 	f, err := d.outbound.Fetcher(m.Outbound.AllowedHosts)
 	if err != nil {
 		return nil, err

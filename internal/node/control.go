@@ -24,6 +24,9 @@ var supported = map[string]bool{
 	"buckets":                true,
 	"services":               true,
 	"outbound.allowed_hosts": true,
+	"queues.producers":       true,
+	"queues.consumers":       true,
+	"triggers.crons":         true,
 }
 
 // applyTimeout bounds how long an admin call waits for its registry change
@@ -70,8 +73,17 @@ func (n *Node) Deploy(ctx context.Context, req api.DeployRequest) (*api.DeployRe
 // activate loads v (so a version that does not load never takes traffic),
 // stores it, points its service at it and waits until this node serves it.
 func (n *Node) activate(ctx context.Context, v *registry.Version, code []byte) error {
+	if err := n.checkTriggers(v.Service, v.Manifest); err != nil {
+		return err
+	}
 	secretsRev := n.secretsRev(ctx, v.Service) // read before the load reads the secrets
 	svc, err := n.load(ctx, v, code, true)
+	if err == nil {
+		err = checkHandlers(ctx, svc)
+		if err != nil {
+			svc.Pool.Close()
+		}
+	}
 	if err != nil {
 		return api.LoadFailed(fmt.Sprintf("version %s of %s failed to load: %v", v.ID, v.Service, err))
 	}
@@ -197,6 +209,7 @@ func (n *Node) serviceInfo(ctx context.Context, s *registry.Service) (*api.Servi
 		if v.ID == s.Active {
 			info.Kind = v.Kind
 			info.Routes = nonNil(v.Manifest.Routes)
+			info.NextRun = n.nextRun(v.Manifest)
 		}
 	}
 	return info, nil

@@ -49,6 +49,7 @@ type Config struct {
 	// WasmCacheDir holds compiled wasm code; default DATA/wasm-cache.
 	WasmCacheDir string
 	Observe      Observability
+	Triggers     TriggersConfig
 }
 
 // Defaults for Config.
@@ -77,6 +78,7 @@ type Node struct {
 	data     *dataPlane        // what bindings reach (bindings.go)
 	obs      *observe.Observer // nil when observability is off
 	meter    *usage.Meter
+	trig     *triggers // queues, jobs and cron (triggers.go)
 
 	snap   atomic.Pointer[gateway.Snapshot]
 	budget *dispatch.Budget
@@ -176,6 +178,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := n.openData(ctx); err != nil {
+		return err
+	}
+	if err := n.startTriggers(ctx); err != nil {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -302,6 +307,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	n.stopTriggers(ctx) // queue batches and jobs under way finish on open pools
 	if err := n.drainPools(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -343,6 +349,9 @@ func (n *Node) drainPools(ctx context.Context) error {
 }
 
 func (n *Node) closeState() {
+	grace, cancelGrace := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)
+	n.stopTriggers(grace) // batches and jobs in progress finish first
+	cancelGrace()
 	n.mu.Lock()
 	for _, s := range n.services {
 		s.Pool.Close()

@@ -362,7 +362,6 @@ func TestBadDeploysChangeNothing(t *testing.T) {
 		{"invalid manifest", "svc", "name = \"svc\"\nmain = \"index.js\"\nroutes = [\"api\"]\n", 400, api.CodeInvalid, `routes[0]`},
 		{"unknown key", "svc", "name = \"svc\"\nmain = \"index.js\"\nrouts = [\"/svc/*\"]\n", 400, api.CodeInvalid, "routs: unknown key"},
 		{"name mismatch", "svc", "name = \"other\"\nmain = \"index.js\"\n", 400, api.CodeBadRequest, `does not match`},
-		{"not supported yet", "svc", "name = \"svc\"\nmain = \"index.js\"\n[[queues.producers]]\nbinding = \"Q\"\nqueue = \"q\"\n", 422, api.CodeUnsupported, "queues.producers: not supported yet"},
 		{"code that is not wasm", "svc", "name = \"svc\"\nwasm = \"svc.wasm\"\n", 422, api.CodeLoadFailed, "compile svc.wasm: invalid magic number"},
 	}
 	for _, tc := range tests {

@@ -91,6 +91,7 @@ func (n *Node) startObserve(ctx context.Context) error {
 		b := n.budget.Snapshot()
 		return observe.BudgetState{Instances: b.Instances, MaxInstances: b.MaxInstances, Memory: b.Memory, MaxMemory: b.MaxMemory, Waiting: b.Waiting}
 	})
+	n.obs.WatchQueues(n.queueStates)
 	n.obs.Registry().MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wisp_log_entries_dropped_total", Help: "Service log entries lost because storage fell behind.", ConstLabels: prometheus.Labels{"reader": "store"}},
 			func() float64 { return float64(n.logStore.Dropped()) }),
@@ -214,14 +215,58 @@ func (n *Node) Usage(ctx context.Context, q usage.Query) (*api.UsageReport, erro
 // time (Linux does).
 func CPUMeasured() bool { return observe.CPUMeasured }
 
-// serviceTargets maps each service binding to the service it calls.
-func serviceTargets(m *manifest.Manifest) map[string]string {
-	if len(m.Services) == 0 {
+// bindingTargets maps each service binding to the service it calls and
+// each queue binding to the queue it sends to (for span names).
+func bindingTargets(m *manifest.Manifest) map[string]string {
+	if len(m.Services)+len(m.Queues.Producers) == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(m.Services))
+	out := make(map[string]string, len(m.Services)+len(m.Queues.Producers))
 	for _, b := range m.Services {
 		out[b.Binding] = b.Service
 	}
+	for _, p := range m.Queues.Producers {
+		out[p.Binding] = p.Queue
+	}
 	return out
+}
+
+// queueStates is every queue the stream holds or this node's consumers
+// counted, for the metrics.
+func (n *Node) queueStates(ctx context.Context) ([]observe.QueueState, error) {
+	t := n.trig
+	if t == nil {
+		return nil, nil
+	}
+	stats, err := t.queues.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	counts := t.queues.Counts()
+	states := map[string]*observe.QueueState{}
+	get := func(name string) *observe.QueueState {
+		if states[name] == nil {
+			states[name] = &observe.QueueState{Name: name}
+		}
+		return states[name]
+	}
+	now := time.Now()
+	for name, s := range stats {
+		q := get(name)
+		q.Messages, q.Delayed, q.InFlight = s.Messages, s.Delayed, s.InFlight
+		if s.Messages > 0 {
+			if q.OldestAge, err = t.queues.OldestAge(ctx, name, now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for name, c := range counts {
+		q := get(name)
+		q.Acked, q.Retried, q.DeadLettered, q.Dropped = c.Acked, c.Retried, c.DeadLettered, c.Dropped
+	}
+	out := make([]observe.QueueState, 0, len(states))
+	for _, name := range sortedKeys(states) {
+		out = append(out, *states[name])
+	}
+	return out, nil
 }

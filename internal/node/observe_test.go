@@ -427,10 +427,17 @@ func TestWaitUntilCounts(t *testing.T) {
 // TestShopCheckoutTrace: the example shop's checkout, through cart,
 // inventory and orders (real workers, service bindings, KV), is one
 // trace with each service's invocation under the call that made it.
+// TestShopCheckoutTrace: a checkout of the example shop goes cart →
+// inventory → orders → (orders queue) → payments → inventory →
+// (fulfilment queue) → reporting, and all of it is one trace with each
+// span under the one that caused it.
 func TestShopCheckoutTrace(t *testing.T) {
 	n := startNode(t, t.TempDir())
 	c := adminClient(n)
-	for _, svc := range []string{"inventory", "orders", "cart"} {
+	if _, err := c.PutSecret(context.Background(), "payments", "PAYMENT_API_KEY", "sk_test_trace"); err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range []string{"inventory", "orders", "cart", "payments", "reporting"} {
 		mustDeploy(t, c, filepath.Join("..", "..", "examples", "shop", svc))
 	}
 	post := func(path, body string) response {
@@ -445,17 +452,17 @@ func TestShopCheckoutTrace(t *testing.T) {
 		t.Fatalf("checkout: %+v", r)
 	}
 	var tr *api.Trace
-	poll.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+	poll.CheckFor(t, 15*time.Second, 50*time.Millisecond, func() error {
 		var err error
 		if tr, err = c.Trace(context.Background(), r.header.Get("X-Wisp-Request-Id")); err != nil {
 			return err
 		}
 		for _, s := range tr.Spans {
-			if s.Service == "orders" && s.Kind == "server" {
+			if s.Service == "reporting" && s.Kind == "consumer" {
 				return nil
 			}
 		}
-		return fmt.Errorf("%d spans, none of orders yet", len(tr.Spans))
+		return fmt.Errorf("%d spans, none of reporting's consumer yet", len(tr.Spans))
 	})
 	byID := map[string]api.Span{}
 	for _, s := range tr.Spans {
@@ -466,18 +473,26 @@ func TestShopCheckoutTrace(t *testing.T) {
 		p := "(root)"
 		if ps, ok := byID[s.ParentID]; ok {
 			p = ps.Service + "/" + ps.Name
+		} else if s.ParentID != "" {
+			t.Errorf("span %s/%s has a parent %s outside the trace", s.Service, s.Name, s.ParentID)
 		}
-		edges = append(edges, p+" → "+s.Service+"/"+s.Name)
+		edges = append(edges, p+" → "+s.Service+"/"+s.Name+" ["+s.Kind+"]")
 	}
 	got := strings.Join(edges, "\n")
 	for _, w := range []string{
-		"(root) → cart/POST",
+		"(root) → cart/POST [server]",
 		"cart/POST → cart/KV CARTS get",
 		"cart/POST → cart/call inventory fetch",
 		"cart/call inventory fetch → inventory/GET",
 		"inventory/GET → inventory/KV STOCK get",
 		"cart/POST → cart/call orders fetch",
 		"cart/call orders fetch → orders/POST",
+		"orders/POST → orders/queue orders send [producer]",
+		"orders/queue orders send → payments/queue orders [consumer]",
+		"payments/queue orders → payments/call inventory fetch",
+		"payments/queue orders → payments/queue fulfilment send [producer]",
+		"payments/queue fulfilment send → reporting/queue fulfilment [consumer]",
+		"reporting/queue fulfilment → reporting/KV REPORTS put",
 		"cart/POST → cart/KV CARTS delete",
 	} {
 		if !strings.Contains(got, w) {
@@ -519,5 +534,56 @@ func TestObserveBadInput(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Fatalf("/v1/usage without a token: %d", resp.StatusCode)
+	}
+}
+
+// TestAsyncInvocationTrace: a request answered 202 and run later is one
+// trace: the gateway's span (202), then each attempt's run (a consumer
+// span under it, async in the metrics), a failed one and the retry.
+func TestAsyncInvocationTrace(t *testing.T) {
+	n := startEventNode(t, nil, node.Config{})
+	c := adminClient(n)
+	mustDeploy(t, c, writeService(t, "name = \"reports\"\nmain = \"index.js\"\nroutes = [\"/reports/*\"]\n", map[string]string{"index.js": echoWorker}))
+	req, _ := http.NewRequest("POST", "http://"+n.GatewayAddr()+"/reports/daily?fail=1", strings.NewReader("payload"))
+	req.Header.Set("Prefer", "respond-async")
+	res := do(t, req)
+	if res.status != 202 {
+		t.Fatalf("async request: %+v", res)
+	}
+	var tr *api.Trace
+	poll.CheckFor(t, 15*time.Second, 50*time.Millisecond, func() error {
+		var err error
+		if tr, err = c.Trace(context.Background(), res.header.Get("X-Wisp-Request-Id")); err != nil {
+			return err
+		}
+		if len(tr.Spans) < 3 {
+			return fmt.Errorf("%d spans, want the gateway's and two attempts", len(tr.Spans))
+		}
+		return nil
+	})
+	var root api.Span
+	for _, s := range tr.Spans {
+		if s.ParentID == "" {
+			root = s
+		}
+	}
+	if root.Kind != "server" || root.Name != "POST" || fmt.Sprint(root.Attributes["http.response.status_code"]) != "202" {
+		t.Fatalf("root span %+v", root)
+	}
+	runs := 0
+	for _, s := range tr.Spans {
+		if s.ParentID == root.SpanID && s.Kind == "consumer" && s.Service == "reports" && s.Name == "POST" {
+			runs++
+		}
+	}
+	if runs != 2 {
+		t.Fatalf("want 2 attempts under the accepting span, got %d in %+v", runs, tr.Spans)
+	}
+	fams := scrape(t, n)
+	if v := value(fams, "wisp_invocations_total", map[string]string{"service": "reports", "trigger": "async"}); v != 2 {
+		t.Fatalf("async invocations counted %v, want 2", v)
+	}
+	if v := value(fams, "wisp_invocations_total", map[string]string{"service": "reports", "trigger": "http", "outcome": "ok"}); v != 1 {
+		t.Fatalf("accepted http invocation counted %v, want 1 ok", v)
 	}
 }

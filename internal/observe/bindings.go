@@ -18,7 +18,8 @@ import (
 // wisp_binding_operation_duration_seconds. Outbound requests and
 // service-binding calls carry the W3C traceparent of their span, and
 // outbound request bodies count as the service's egress. targets names
-// the service each service binding calls. env itself is not changed.
+// the service each service binding calls and the queue each queue
+// binding sends to. env itself is not changed.
 func (s *Service) WrapEnv(env *binding.Env, targets map[string]string) *binding.Env {
 	if s == nil || env == nil {
 		return env
@@ -50,7 +51,12 @@ func (s *Service) WrapEnv(env *binding.Env, targets map[string]string) *binding.
 	if len(env.Queues) > 0 {
 		out.Queues = make(map[string]binding.Producer, len(env.Queues))
 		for name, q := range env.Queues {
-			out.Queues[name] = &producerOps{Producer: q, b: s.binding("queue", name, "queue "+name)}
+			b := s.binding("queue", name, "queue "+name)
+			if t := targets[name]; t != "" {
+				b.attrs = append(b.attrs, attribute.String("messaging.destination.name", t))
+				b.span = "queue " + t
+			}
+			out.Queues[name] = &producerOps{Producer: q, b: b}
 		}
 	}
 	if env.Fetch != nil {

@@ -119,6 +119,17 @@ func (b *Store) Put(ctx context.Context, owner string, r io.Reader, limit int64)
 	var size, n int64
 	var pending []jetstream.PubAckFuture
 	fail := func(err error) (*Info, error) {
+		// Chunks published but not yet acknowledged may land after a purge
+		// and outlive it: let them settle first, then purge.
+		settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		for _, f := range pending {
+			select {
+			case <-f.Ok():
+			case <-f.Err():
+			case <-settle.Done():
+			}
+		}
+		cancel()
 		b.purge(id)
 		return nil, err
 	}

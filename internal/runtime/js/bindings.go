@@ -61,6 +61,9 @@ func (in *instance) addBindings(env *goja.Object) error {
 			return err
 		}
 	}
+	if err := in.addQueues(env); err != nil { // queues.go
+		return err
+	}
 	if len(e.KV)+len(e.Buckets)+len(e.Services) == 0 {
 		return nil
 	}

@@ -383,7 +383,7 @@ func (r *reactor) httpFetch(m api.Module, p []uint32) int32 {
 
 type queueSendOpts struct {
 	ContentType  string `json:"content_type"`
-	DelaySeconds int    `json:"delay_seconds"`
+	DelaySeconds *int   `json:"delay_seconds"` // absent: the binding's delivery_delay
 }
 
 func (r *reactor) queueSend(m api.Module, p []uint32) int32 {
@@ -404,10 +404,13 @@ func (r *reactor) queueSend(m api.Module, p []uint32) int32 {
 	default:
 		return r.fail(codeBadInput, "queue_send: content_type %q is not json, text or bytes", o.ContentType)
 	}
-	if o.DelaySeconds < 0 {
-		return r.fail(codeBadInput, "queue_send: delay_seconds %d is negative", o.DelaySeconds)
+	delay := -1
+	if o.DelaySeconds != nil {
+		if delay = *o.DelaySeconds; delay < 0 {
+			return r.fail(codeBadInput, "queue_send: delay_seconds %d is negative", delay)
+		}
 	}
-	if err := q.Send(r.ctx, []binding.Message{{Body: body, ContentType: o.ContentType, DelaySeconds: o.DelaySeconds}}); err != nil {
+	if err := q.Send(r.ctx, []binding.Message{{Body: body, ContentType: o.ContentType, DelaySeconds: delay}}); err != nil {
 		return r.fail(codeFailed, "queue_send %s: %v", name, err)
 	}
 	return codeOK

@@ -231,6 +231,9 @@ func inspect(c wazero.CompiledModule, pages uint32) (mode, error) {
 				return 0, fmt.Errorf("exports %s with a signature other than () -> ()", name)
 			}
 		}
+		if err := checkEventExports(fns); err != nil {
+			return 0, err
+		}
 		return modeABI, nil
 	}
 	if importsWisp {

@@ -37,6 +37,7 @@ type reactor struct {
 	headSent bool
 	result   []byte // pending result (docs/abi.md: "results")
 	errMsg   string // message of the last error code
+	events   events // queue batches and cron ticks (events.go)
 }
 
 var (
@@ -80,6 +81,10 @@ func newReactor(ctx context.Context, m *module) (*reactor, error) {
 			_ = inst.Close(context.Background())
 			return nil, fmt.Errorf("%s: %w", name, r.guestError(ctx, err))
 		}
+	}
+	if err := r.initEvents(cctx); err != nil {
+		_ = inst.Close(context.Background())
+		return nil, err
 	}
 	r.stdout.flush()
 	r.stderr.flush()

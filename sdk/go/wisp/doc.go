@@ -26,5 +26,8 @@
 // the hosts in [outbound] allowed_hosts. Standard output, standard error
 // and the log package go to the service's logs.
 //
+// A service that consumes a queue or runs crons registers its handlers
+// from main with HandleQueue and HandleScheduled (with or without Serve).
+//
 // The SDK speaks the wisp ABI v1, documented in docs/abi.md.
 package wisp

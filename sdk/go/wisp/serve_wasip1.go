@@ -60,14 +60,17 @@ func abiV1() {}
 //go:wasmexport wisp_init
 func initExport() {
 	mainMain()
-	if handler == nil {
-		os.Stderr.WriteString("wisp: main returned without calling wisp.Serve\n")
+	if handler == nil && !servesEvents() {
+		os.Stderr.WriteString("wisp: main returned without calling wisp.Serve (or HandleQueue, HandleScheduled)\n")
 		os.Exit(2)
 	}
 }
 
 //go:wasmexport wisp_handle
 func handleExport() int32 {
+	if handler == nil { // only events were registered
+		handler = http.NotFoundHandler()
+	}
 	req, err := readRequest()
 	if err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")

@@ -26,8 +26,16 @@ function orderId(): string {
   return `ord_${t}${r}`;
 }
 
+interface Queue {
+  send(body: unknown, options?: { contentType?: string; delaySeconds?: number }): Promise<void>;
+}
+
+interface Env {
+  ORDERS: Queue;
+}
+
 export default {
-  async fetch(request: Request): Promise<Response> {
+  async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === '/api/orders' && request.method === 'POST') {
       let order: Order;
@@ -39,7 +47,9 @@ export default {
       const problem = validate(order);
       if (problem) return Response.json({ error: problem }, { status: 422 });
       const id = orderId();
-      console.log(`order ${id} from ${order.customer}: ${order.lines.length} line(s)`);
+      // The order is accepted once the queue has it; payments takes it from there.
+      await env.ORDERS.send({ id, customer: order.customer, lines: order.lines, placed_at: new Date().toISOString() });
+      console.log(`order ${id} from ${order.customer}: ${order.lines.length} line(s), queued for payment`);
       return Response.json({ id, status: 'accepted', lines: order.lines }, { status: 201, headers: { location: `/api/orders/${id}` } });
     }
     return Response.json({ error: `no such endpoint: ${request.method} ${url.pathname}` }, { status: 404 });

@@ -4,7 +4,36 @@ function chargeId() {
   return 'pay_' + Date.now().toString(36) + Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, '0');
 }
 
+// price asks inventory for the daily price of each line (cents).
+async function price(order, env) {
+  let amount = 0;
+  for (const { sku, days } of order.lines) {
+    const res = await env.INVENTORY.fetch(`http://inventory/api/inventory/${encodeURIComponent(sku)}`);
+    if (!res.ok) throw new Error(`inventory does not know ${sku} (${res.status})`);
+    amount += (await res.json()).dailyPrice * days;
+  }
+  return amount;
+}
+
 export default {
+  // Orders from the orders queue. A message left undecided when the
+  // handler throws is retried; one acknowledged is done.
+  async queue(batch, env) {
+    for (const msg of batch.messages) {
+      const order = msg.body;
+      if (!env.PAYMENT_API_KEY) {
+        console.warn(`order ${order.id}: waiting for the API key (attempt ${msg.attempts})`);
+        msg.retry();
+        continue;
+      }
+      const amount = await price(order, env);
+      const charge = { id: chargeId(), order: order.id, customer: order.customer, amount, currency: env.CURRENCY, paid_at: new Date().toISOString() };
+      await env.FULFILMENT.send(charge);
+      console.log(`order ${order.id}: charged ${amount} ${env.CURRENCY} (${charge.id})`);
+      msg.ack();
+    }
+  },
+
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname !== '/api/payments/charge' || request.method !== 'POST') {
