@@ -36,7 +36,7 @@ import (
 // returns the targets it serves. A peer that cannot run here returns
 // errSkip (wrapped with the reason), which is reported, not fatal. To add
 // one, write its func in its own file and list it here.
-var peers = []peer{rawPeer, wispJSPeer, workerdPeer, goWasmPeer}
+var peers = []peer{rawPeer, wispJSPeer, observePeer, workerdPeer, goWasmPeer}
 
 func main() {
 	serveRaw := flag.String("serve-raw", "", "internal: serve the raw net/http baseline on this address")
@@ -127,8 +127,13 @@ func throughput(ctx context.Context, e *env, o options) error {
 	// Rounds interleave the targets so that a burst of load from elsewhere
 	// on the machine hits one round of each, not all of one target.
 	results := make([][]*result, len(targets))
-	for range max(o.rounds, 1) {
-		for i, tg := range targets {
+	for round := range max(o.rounds, 1) {
+		// Each round starts one target further on, so that no target
+		// always follows the same one (the load generator's garbage from
+		// a fast target slows the next).
+		for k := range targets {
+			i := (k + round) % len(targets)
+			tg := targets[i]
 			load(tg.url, o.conns, o.warmup)
 			r := load(tg.url, o.conns, o.duration)
 			if r.errors > 0 {
@@ -137,7 +142,7 @@ func throughput(ctx context.Context, e *env, o options) error {
 			results[i] = append(results[i], r)
 		}
 	}
-	fmt.Printf("%-24s %10s %9s %9s %9s %8s %11s\n", "target", "req/s", "p50", "p99", "p99.9", "vs raw", "vs workerd")
+	fmt.Printf("%-28s %10s %9s %9s %9s %8s %11s\n", "target", "req/s", "p50", "p99", "p99.9", "vs raw", "vs workerd")
 	raw, peer := map[string]float64{}, map[string]float64{}
 	for i, tg := range targets {
 		if strings.HasPrefix(tg.name, "workerd ") {
@@ -155,7 +160,7 @@ func throughput(ctx context.Context, e *env, o options) error {
 		if p := peer[tg.workload]; p > 0 && strings.HasPrefix(tg.name, "wisp JS ") {
 			vsPeer = fmt.Sprintf("%.2f×", r.rps/p)
 		}
-		fmt.Printf("%-24s %10.0f %9s %9s %9s %8s %11s\n", tg.name, r.rps, r.pct(50), r.pct(99), r.pct(99.9), ratio, vsPeer)
+		fmt.Printf("%-28s %10.0f %9s %9s %9s %8s %11s\n", tg.name, r.rps, r.pct(50), r.pct(99), r.pct(99.9), ratio, vsPeer)
 	}
 	return nil
 }

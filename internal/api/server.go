@@ -14,6 +14,7 @@ import (
 
 	"github.com/wisp-run/wisp/internal/logs"
 	"github.com/wisp-run/wisp/internal/manifest"
+	"github.com/wisp-run/wisp/internal/usage"
 )
 
 // MaxDeployBytes bounds a deploy upload (manifest and code together).
@@ -34,6 +35,14 @@ type Control interface {
 	Ready() bool
 	// Logs calls fn for a service's stored log entries matching q.
 	Logs(ctx context.Context, q logs.Query, fn func(logs.Entry) error) error
+	// Metrics serves /metrics (nil when metrics are off).
+	Metrics() http.Handler
+	// Trace returns the spans kept of a trace, by trace id or request id.
+	Trace(ctx context.Context, id string) (*Trace, error)
+	// Traces summarizes recent kept traces, newest first.
+	Traces(ctx context.Context, service string, limit int) ([]TraceSummary, error)
+	// Usage adds up usage per service and day.
+	Usage(ctx context.Context, q usage.Query) (*UsageReport, error)
 }
 
 // Handler serves the admin API.
@@ -56,6 +65,10 @@ func New(c Control, token string) *Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	h.mux.HandleFunc("GET /metrics", h.metrics)
+	h.handle("GET /v1/traces", h.listTraces)
+	h.handle("GET /v1/traces/{id}", h.getTrace)
+	h.handle("GET /v1/usage", h.usage)
 	h.handle("GET /v1/services", h.listServices)
 	h.handle("GET /v1/services/{name}", h.getService)
 	h.handle("DELETE /v1/services/{name}", h.removeService)
@@ -96,6 +109,8 @@ func (h *Handler) authorized(r *http.Request) bool {
 	}
 	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), h.token) == 1
 }
+
+func validServiceName(s string) bool { return manifest.ValidName(s) }
 
 func serviceName(r *http.Request) (string, error) {
 	name := r.PathValue("name")

@@ -96,7 +96,7 @@ func newRoot(g *globals) *cobra.Command {
 	pf.BoolVar(&g.json, "json", false, "print JSON for scripts")
 	root.AddCommand(
 		serveCmd(g), devCmd(g), initCmd(g), deployCmd(g), lsCmd(g), versionsCmd(g),
-		rollbackCmd(g), rmCmd(g), invokeCmd(g), logsCmd(g),
+		rollbackCmd(g), rmCmd(g), invokeCmd(g), logsCmd(g), traceCmd(g), usageCmd(g),
 		kvCmd(g), secretCmd(g), queueCmd(g),
 	)
 	return root

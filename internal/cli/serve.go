@@ -16,6 +16,8 @@ type nodeFlags struct {
 	listen, admin, nats string
 	debug               bool
 	scale               node.Scale
+	observe             node.Observability
+	traceSample         float64
 	callbackHosts       []string
 	outboundAllow       []string
 }
@@ -30,6 +32,11 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().IntVar(&f.scale.MaxInstances, "max-instances", 0, "instances of all services together (default 1000)")
 	cmd.Flags().IntVar(&f.scale.MaxMemoryMB, "max-memory-mb", 0, "memory all instances may reserve together, at limits.memory_mb each (default: no limit)")
 	cmd.Flags().IntVar(&f.scale.RecycleAfter, "recycle-after", 0, "replace an instance after this many requests (default: never)")
+	cmd.Flags().Float64Var(&f.traceSample, "trace-sample", 1, "fraction of new traces recorded, 0 to 1 (0: no tracing)")
+	cmd.Flags().StringVar(&f.observe.OTLPEndpoint, "otlp-endpoint", "", "also export traces to this OTLP/HTTP collector (e.g. http://127.0.0.1:4318)")
+	cmd.Flags().IntVar(&f.observe.TraceBuffer, "trace-buffer", 0, "spans kept on the node for wisp trace (default 4096)")
+	cmd.Flags().BoolVar(&f.observe.Off, "no-observe", false, "no metrics, traces or usage metering (to measure their cost)")
+	_ = cmd.Flags().MarkHidden("no-observe")
 	cmd.Flags().StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "let services' outbound fetch reach this loopback/private/link-local range (CIDR; repeatable), if their allowed_hosts list it")
 	cmd.Flags().StringArrayVar(&f.callbackHosts, "callback-host", nil, "allow asynchronous invocations to post their outcome to this http(s)://HOST[:PORT] (repeatable; HOST may start with *., PORT may be *)")
 }
@@ -40,7 +47,11 @@ func (g *globals) nodeConfig(f *nodeFlags) (node.Config, error) {
 		level = slog.LevelDebug
 	}
 	cfg := node.Config{DataDir: g.dataDir(), Listen: f.listen, Admin: f.admin, NATSURL: f.nats, Logger: g.logger(level), Scale: f.scale,
-		Triggers: node.TriggersConfig{CallbackHosts: f.callbackHosts}}
+		Observe: f.observe, Triggers: node.TriggersConfig{CallbackHosts: f.callbackHosts}}
+	cfg.Observe.TraceSample = f.traceSample
+	if f.traceSample == 0 {
+		cfg.Observe.NoTracing = true
+	}
 	for _, s := range f.outboundAllow {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {

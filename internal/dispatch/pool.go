@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wisp-run/wisp/internal/binding"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -46,6 +47,9 @@ type PoolConfig struct {
 	// may be nil (no node-wide limit).
 	Memory int64
 	Budget *Budget
+	// Observe observes the pool's invocations (metrics, traces, usage);
+	// nil observes nothing. The pool closes it once drained.
+	Observe *observe.Service
 }
 
 // Pool runs invocations of one version on up to Max instances, one
@@ -97,6 +101,7 @@ type entry struct {
 	inst      runtime.Instance
 	uses      int
 	idleSince time.Time
+	cold      bool // created for the invocation that holds it
 }
 
 // NewPool makes a pool; it starts no instance until Prewarm or a call. The
@@ -126,6 +131,10 @@ func NewPool(mod runtime.Module, cfg PoolConfig, log *slog.Logger) *Pool {
 	}
 	return p
 }
+
+// Observer is what observes the pool's invocations (nil when nothing
+// does): callers that begin an invocation themselves use it.
+func (p *Pool) Observer() *observe.Service { return p.cfg.Observe }
 
 // Config is the pool's configuration with defaults applied.
 func (p *Pool) Config() PoolConfig { return p.cfg }
@@ -252,7 +261,7 @@ func (p *Pool) acquire(ctx context.Context) (*entry, error) {
 			return nil, err
 		}
 		p.stats.ColdStarts.Add(1)
-		return &entry{inst: inst}, nil
+		return &entry{inst: inst, cold: true}, nil
 	}
 }
 
@@ -387,50 +396,57 @@ func (p *Pool) stopClosing(es ...*entry) { p.stopCounted(len(es), es) }
 // throws the instance away. If the pool is replaced by a newer version
 // (Retire) while the caller waits, the invocation runs on the newer one.
 func (p *Pool) Do(ctx context.Context, fn func(context.Context, runtime.Instance) error) error {
-	p, e, err := p.take(ctx)
+	ctx, inv := p.cfg.Observe.Adopt(ctx, nil)
+	p, e, err := p.take(ctx, inv)
 	if err != nil {
 		return err
 	}
 	// Until fn returns the instance counts as broken, so that a panic
 	// (net/http recovers it) throws it away and frees its slot.
-	broken, lingering := true, false
-	defer func() {
-		if !lingering {
-			p.release(e, broken)
-		}
-	}()
+	broken, lingering, ran := true, false, error(errPanicked)
+	defer func() { p.end(inv, e, broken, lingering, ran) }()
 	err = fn(ctx, e.inst)
-	broken = runtime.MustDiscard(err)
-	lingering = p.linger(e, broken)
+	broken, ran = runtime.MustDiscard(err), err
+	lingering = p.linger(inv, e, broken)
 	return err
 }
 
 // Fetch runs an HTTP invocation on an instance of the pool (Do without a
 // closure on the hot path).
 func (p *Pool) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
-	p, e, err := p.take(ctx)
+	ctx, inv := p.cfg.Observe.Adopt(ctx, req)
+	p, e, err := p.take(ctx, inv)
 	if err != nil {
 		return err
 	}
-	broken, lingering := true, false
-	defer func() {
-		if !lingering {
-			p.release(e, broken)
-		}
-	}()
+	broken, lingering, ran := true, false, error(errPanicked)
+	defer func() { p.end(inv, e, broken, lingering, ran) }()
 	// Every invocation gets its own budget of subrequests (outbound
 	// fetches, service-binding calls), whatever the runtime.
 	ctx = binding.StartInvocation(ctx, binding.DefaultMaxSubrequests)
 	err = e.inst.Fetch(ctx, req, w)
-	broken = runtime.MustDiscard(err)
-	lingering = p.linger(e, broken)
+	broken, ran = runtime.MustDiscard(err), err
+	lingering = p.linger(inv, e, broken)
 	return err
+}
+
+// errPanicked is what an invocation whose guest call panicked ended with.
+var errPanicked = errors.New("the invocation panicked")
+
+// end stops observing the guest's run of an invocation (on the goroutine
+// that ran it) and releases its instance, unless lingering work keeps it.
+func (p *Pool) end(inv *observe.Invocation, e *entry, broken, lingering bool, err error) {
+	inv.Stop(err)
+	if !lingering {
+		p.release(e, broken)
+	}
 }
 
 // linger keeps an instance busy while ctx.waitUntil work it left after
 // its response goes on (runtime.Lingerer), releasing it once that is
-// done; it reports whether it took over the release.
-func (p *Pool) linger(e *entry, broken bool) bool {
+// done; it reports whether it took over the release. The invocation is
+// observed until then.
+func (p *Pool) linger(inv *observe.Invocation, e *entry, broken bool) bool {
 	l, ok := e.inst.(runtime.Lingerer)
 	if !ok || broken {
 		return false
@@ -439,12 +455,18 @@ func (p *Pool) linger(e *entry, broken bool) bool {
 	if ch == nil {
 		return false
 	}
-	go func() { p.release(e, runtime.MustDiscard(<-ch)) }()
+	inv.Linger()
+	go func() {
+		err := <-ch
+		inv.Released()
+		p.release(e, runtime.MustDiscard(err))
+	}()
 	return true
 }
 
-// take acquires an instance of p, or of the pool that replaced p.
-func (p *Pool) take(ctx context.Context) (*Pool, *entry, error) {
+// take acquires an instance of p, or of the pool that replaced p, and
+// starts observing the invocation on it.
+func (p *Pool) take(ctx context.Context, inv *observe.Invocation) (*Pool, *entry, error) {
 	for {
 		e, err := p.acquire(ctx)
 		if errors.Is(err, ErrClosed) {
@@ -454,9 +476,12 @@ func (p *Pool) take(ctx context.Context) (*Pool, *entry, error) {
 			}
 		}
 		if err != nil {
+			inv.Refuse(err)
 			return p, nil, err
 		}
 		p.stats.Invocations.Add(1)
+		inv.Start(p.cfg.Observe, e.cold)
+		e.cold = false
 		return p, e, nil
 	}
 }
@@ -516,6 +541,7 @@ func (p *Pool) finish() {
 		b.unregister(p)
 	}
 	p.mod.Close()
+	p.cfg.Observe.Close()
 }
 
 // armLocked schedules the keep-alive reaper for the oldest idle instance.

@@ -11,21 +11,20 @@ import (
 // it), under the same slot, queue, subrequest budget and discard rules as
 // Fetch: it is how triggers other than HTTP (queue batches, cron ticks)
 // reach an instance. fn gets the invocation's context; its error decides,
-// through runtime.MustDiscard, whether the instance is thrown away.
+// through runtime.MustDiscard, whether the instance is thrown away. The
+// invocation is observed like Fetch's: a caller that began it
+// (observe.Service.Begin, with its trigger) has it adopted.
 func (p *Pool) Run(ctx context.Context, fn func(ctx context.Context, inst runtime.Instance) error) error {
-	p, e, err := p.take(ctx)
+	ctx, inv := p.cfg.Observe.Adopt(ctx, nil)
+	p, e, err := p.take(ctx, inv)
 	if err != nil {
 		return err
 	}
-	broken, lingering := true, false
-	defer func() {
-		if !lingering {
-			p.release(e, broken)
-		}
-	}()
+	broken, lingering, ran := true, false, error(errPanicked)
+	defer func() { p.end(inv, e, broken, lingering, ran) }()
 	ctx = binding.StartInvocation(ctx, binding.DefaultMaxSubrequests)
 	err = fn(ctx, e.inst)
-	broken = runtime.MustDiscard(err)
-	lingering = p.linger(e, broken)
+	broken, ran = runtime.MustDiscard(err), err
+	lingering = p.linger(inv, e, broken)
 	return err
 }

@@ -10,8 +10,11 @@ import (
 	"github.com/wisp-run/wisp/internal/dispatch"
 	"github.com/wisp-run/wisp/internal/gateway"
 	"github.com/wisp-run/wisp/internal/manifest"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/route"
 	"github.com/wisp-run/wisp/internal/runtime"
+	"github.com/wisp-run/wisp/internal/store/storetest"
+	"github.com/wisp-run/wisp/internal/usage"
 )
 
 // hello is an instance that answers like the hello-world worker, so the
@@ -28,27 +31,46 @@ func (hello) Fetch(_ context.Context, _ *runtime.Request, w http.ResponseWriter)
 
 // BenchmarkOverhead compares a request through route match, body read,
 // deadline, pool and back with a handler writing the same answer, both
-// without sockets:
+// without sockets; the gateway with observability off, with metrics and
+// usage, and with metrics, usage and a span per request kept in the
+// node's trace buffer:
 //
-//	go test ./internal/gateway -run XXX -bench Overhead -benchmem
+//	go test ./internal/gateway -run XXX -bench Overhead -benchmem -count 5
 func BenchmarkOverhead(b *testing.B) {
-	m := &manifest.Manifest{Name: "hello", Routes: []string{"/hello"}, Limits: manifest.Limits{TimeoutMS: 30000, MaxInstances: 4}}
-	svc := &dispatch.Service{Name: "hello", Version: "v1", Manifest: m, Pool: dispatch.NewPool(hello{}, dispatch.PoolConfig{Max: 4}, nil)}
-	p, err := route.Parse("/hello")
+	st := storetest.Open(b)
+	meter, err := usage.Open(context.Background(), st.JS, usage.Config{Node: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	table, err := route.Build([]route.Entry[*dispatch.Service]{{Pattern: p, Owner: "hello", Value: svc}})
+	defer meter.Close()
+	metricsOnly, err := observe.New(observe.Config{NoTracing: true, Usage: meter})
 	if err != nil {
 		b.Fatal(err)
 	}
-	snap := &gateway.Snapshot{Routes: table, Services: map[string]*dispatch.Service{"hello": svc}}
-	g := &gateway.Gateway{Snapshot: func() *gateway.Snapshot { return snap }}
+	traced, err := observe.New(observe.Config{Usage: meter})
+	if err != nil {
+		b.Fatal(err)
+	}
+	gw := func(obs *observe.Observer) http.Handler {
+		m := &manifest.Manifest{Name: "hello", Routes: []string{"/hello"}, Limits: manifest.Limits{TimeoutMS: 30000, MaxInstances: 4, MemoryMB: 128}}
+		pool := dispatch.NewPool(hello{}, dispatch.PoolConfig{Max: 4, Observe: obs.Service("hello", "v1", 128)}, nil)
+		svc := &dispatch.Service{Name: "hello", Version: "v1", Manifest: m, Pool: pool}
+		p, err := route.Parse("/hello")
+		if err != nil {
+			b.Fatal(err)
+		}
+		table, err := route.Build([]route.Entry[*dispatch.Service]{{Pattern: p, Owner: "hello", Value: svc}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		snap := &gateway.Snapshot{Routes: table, Services: map[string]*dispatch.Service{"hello": svc}}
+		return &gateway.Gateway{Snapshot: func() *gateway.Snapshot { return snap }}
+	}
 	raw := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = hello{}.Fetch(r.Context(), nil, w) })
 	for _, tc := range []struct {
 		name string
 		h    http.Handler
-	}{{"raw-handler", raw}, {"gateway-pool", g}} {
+	}{{"raw-handler", raw}, {"gateway-pool", gw(nil)}, {"gateway-pool-metrics-usage", gw(metricsOnly)}, {"gateway-pool-metrics-usage-traces", gw(traced)}} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {

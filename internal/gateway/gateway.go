@@ -10,10 +10,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/wisp-run/wisp/internal/dispatch"
 	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/route"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
@@ -48,7 +50,8 @@ type Gateway struct {
 	MaxHeaderCount int // 431 beyond; 0 means DefaultMaxHeaderCount
 	// Async, when set, takes requests that prefer an asynchronous answer
 	// (Prefer: respond-async, RFC 7240): it queues req for svc and writes
-	// the answer (202 with an invocation id), returning its status.
+	// the answer (202 with an invocation id), returning its status. r's
+	// context holds the gateway's invocation (observe.FromContext).
 	Async func(w http.ResponseWriter, r *http.Request, svc *dispatch.Service, req *runtime.Request) int
 }
 
@@ -68,20 +71,75 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Invoke runs one HTTP invocation of svc for r, with the absolute URL the
 // worker sees, and writes the response (or the error) to w.
 func (g *Gateway) Invoke(w http.ResponseWriter, r *http.Request, svc *dispatch.Service, url string) {
+	g.InvokeAs(w, r, svc, url, observe.HTTP)
+}
+
+// InvokeAs is Invoke for a request that reached svc through trigger (the
+// gateway's routes, or the admin API's invoke).
+func (g *Gateway) InvokeAs(w http.ResponseWriter, r *http.Request, svc *dispatch.Service, url string, trigger observe.Trigger) {
 	start := time.Now()
 	id := newRequestID()
 	w.Header()[RequestIDHeader] = []string{id} // canonical already
 	rw := &trackingWriter{ResponseWriter: w}
-	status := g.invoke(rw, r, svc, url, id)
+	ctx, inv := svc.Pool.Observer().Begin(observe.Extract(r.Context(), r.Header), trigger, r.Method, id)
+	inv.SetHTTP(r.Method, r.URL.Path)
+	status := g.invoke(ctx, rw, r, svc, url, id)
+	inv.EndHTTP(status, rw.received, rw.written)
 	if g.Logs != nil {
 		g.Logs.Write(logs.Entry{
-			Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, Level: logs.Info, Kind: logs.KindRequest,
-			Message: fmt.Sprintf("%s %s %d %s", r.Method, r.URL.RequestURI(), status, time.Since(start).Round(10*time.Microsecond)),
+			Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, TraceID: inv.TraceID(),
+			Level: logs.Info, Kind: logs.KindRequest, Message: accessLine(r.Method, r.URL.RequestURI(), status, time.Since(start)),
 		})
 	}
 }
 
-func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Service, url, id string) int {
+// accessLine is "METHOD URI STATUS DURATION", built without fmt: it is
+// made for every request.
+func accessLine(method, uri string, status int, d time.Duration) string {
+	b := make([]byte, 0, 32+len(method)+len(uri))
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, uri...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = appendDuration(b, d.Round(10*time.Microsecond))
+	return string(b)
+}
+
+// appendDuration formats d as time.Duration.String does below a minute
+// ("1.23ms", "450µs", "2.5s"), without allocating.
+func appendDuration(b []byte, d time.Duration) []byte {
+	switch {
+	case d < time.Microsecond:
+		return append(strconv.AppendInt(b, int64(d), 10), "ns"...)
+	case d < time.Millisecond:
+		return appendFrac(b, int64(d), 1e3, 3, "µs")
+	case d < time.Second:
+		return appendFrac(b, int64(d), 1e6, 6, "ms")
+	}
+	return appendFrac(b, int64(d), 1e9, 9, "s")
+}
+
+func appendFrac(b []byte, v, unit int64, digits int, suffix string) []byte {
+	b = strconv.AppendInt(b, v/unit, 10)
+	if frac := v % unit; frac != 0 {
+		var f [9]byte
+		for i := digits - 1; i >= 0; i-- {
+			f[i] = byte('0' + frac%10)
+			frac /= 10
+		}
+		n := digits
+		for n > 0 && f[n-1] == '0' {
+			n--
+		}
+		b = append(b, '.')
+		b = append(b, f[:n]...)
+	}
+	return append(b, suffix...)
+}
+
+func (g *Gateway) invoke(ctx context.Context, w *trackingWriter, r *http.Request, svc *dispatch.Service, url, id string) int {
 	if n := headerCount(r.Header); n > cmp.Or(g.MaxHeaderCount, DefaultMaxHeaderCount) {
 		return g.fail(w, id, http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("%d header fields, over the limit of %d", n, cmp.Or(g.MaxHeaderCount, DefaultMaxHeaderCount)))
 	}
@@ -90,16 +148,17 @@ func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Servi
 	if status != 0 {
 		return g.fail(w, id, status, msg)
 	}
+	w.received = int64(len(body))
 	// The gateway owns r: the guest gets its header map, with Host in it,
 	// rather than a copy.
 	header := r.Header
 	header["Host"] = []string{r.Host}
 	req := &runtime.Request{ID: id, Method: r.Method, URL: url, Header: header, Body: body}
 	if g.Async != nil && PrefersAsync(r.Header) {
-		return g.Async(w, r, svc, req)
+		return g.Async(w, r.WithContext(ctx), svc, req) // ctx holds the invocation
 	}
 	deadline := time.Now().Add(time.Duration(svc.Manifest.Limits.TimeoutMS) * time.Millisecond)
-	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	// A client that does not read its response must not hold the
 	// instance writing it past the invocation's deadline.
@@ -112,19 +171,19 @@ func (g *Gateway) invoke(w *trackingWriter, r *http.Request, svc *dispatch.Servi
 	}
 	if w.wrote {
 		// Headers are gone; all we can do is cut the response short.
-		g.logFailure(svc, id, err)
+		g.logFailure(ctx, svc, id, err)
 		panic(http.ErrAbortHandler)
 	}
 	var ge *runtime.Error
 	switch {
 	case errors.As(err, &ge):
-		g.logFailure(svc, id, err)
+		g.logFailure(ctx, svc, id, err)
 		return g.fail(w, id, ge.Status(), ge.Message)
 	case errors.Is(err, dispatch.ErrOverloaded), errors.Is(err, dispatch.ErrClosed):
 		w.Header().Set("Retry-After", "1")
 		return g.fail(w, id, http.StatusServiceUnavailable, err.Error())
 	default:
-		g.logFailure(svc, id, err)
+		g.logFailure(ctx, svc, id, err)
 		return g.fail(w, id, http.StatusInternalServerError, "internal error")
 	}
 }
@@ -180,9 +239,9 @@ func headerCount(h http.Header) int {
 	return n
 }
 
-func (g *Gateway) logFailure(svc *dispatch.Service, id string, err error) {
+func (g *Gateway) logFailure(ctx context.Context, svc *dispatch.Service, id string, err error) {
 	if g.Logs != nil {
-		g.Logs.Write(logs.Entry{Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, Level: logs.Error, Message: err.Error()})
+		g.Logs.Write(logs.Entry{Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, TraceID: observe.TraceID(ctx), Level: logs.Error, Message: err.Error()})
 	}
 	if g.Log != nil {
 		g.Log.Warn("invocation failed", "service", svc.Name, "version", svc.Version, "request_id", id, "error", err)
@@ -227,11 +286,14 @@ func newRequestID() string {
 	return string(b[:])
 }
 
-// trackingWriter remembers whether the response has started.
+// trackingWriter remembers whether the response has started, and counts
+// the body bytes in and out.
 type trackingWriter struct {
 	http.ResponseWriter
-	wrote  bool
-	status int
+	wrote    bool
+	status   int
+	received int64 // request body
+	written  int64 // response body
 }
 
 func (t *trackingWriter) WriteHeader(code int) {
@@ -245,7 +307,9 @@ func (t *trackingWriter) Write(b []byte) (int, error) {
 	if !t.wrote {
 		t.wrote, t.status = true, http.StatusOK
 	}
-	return t.ResponseWriter.Write(b)
+	n, err := t.ResponseWriter.Write(b)
+	t.written += int64(n)
+	return n, err
 }
 
 // Flush lets streaming responses reach the client as they are written.

@@ -29,6 +29,7 @@ type Entry struct {
 	Service   string    `json:"service"`
 	Version   string    `json:"version"`
 	RequestID string    `json:"request_id,omitempty"`
+	TraceID   string    `json:"trace_id,omitempty"` // the W3C trace id (32 hex digits) when traced
 	Level     Level     `json:"level"`
 	Kind      string    `json:"kind,omitempty"`
 	Message   string    `json:"message"`

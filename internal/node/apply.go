@@ -163,11 +163,14 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 	if err != nil {
 		return nil, err
 	}
+	l := v.Manifest.Limits
+	obs := n.obs.Service(v.Service, v.ID, l.MemoryMB)
+	env = obs.WrapEnv(env, bindingTargets(v.Manifest))
 	mod, err := eng.Load(ctx, runtime.Spec{Service: v.Service, Version: v.ID, Manifest: v.Manifest, Code: code, Env: env, Logs: n.sink})
 	if err != nil {
+		obs.Close()
 		return nil, err
 	}
-	l := v.Manifest.Limits
 	sc := n.cfg.Scale
 	memory := int64(l.MemoryMB) << 20
 	pool := dispatch.NewPool(mod, dispatch.PoolConfig{
@@ -178,6 +181,7 @@ func (n *Node) load(ctx context.Context, v *registry.Version, code []byte, prewa
 		KeepAlive: keepAlive(l.KeepAliveMS, sc.KeepAlive), MaxRequests: sc.RecycleAfter,
 		// Recycle an instance that grew to 3/4 of its cap before it traps.
 		MaxMemory: memory / 4 * 3, Memory: memory, Budget: n.budget,
+		Observe: obs,
 	}, n.log.With("service", v.Service, "version", v.ID))
 	if prewarm || l.MinInstances > 0 {
 		pctx, cancel := context.WithTimeout(ctx, instantiateTimeout)

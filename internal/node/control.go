@@ -10,6 +10,7 @@ import (
 
 	"github.com/wisp-run/wisp/internal/api"
 	"github.com/wisp-run/wisp/internal/manifest"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/registry"
 )
 
@@ -261,7 +262,7 @@ func (n *Node) Invoke(w http.ResponseWriter, r *http.Request, name, path string)
 	}
 	inner.URL = u
 	inner.RequestURI = u.RequestURI()
-	n.gw.Invoke(w, inner, svc, "http://"+r.Host+u.RequestURI())
+	n.gw.InvokeAs(w, inner, svc, "http://"+r.Host+u.RequestURI(), observe.Invoke)
 	return nil
 }
 

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/wisp-run/wisp/internal/dispatch"
 	"github.com/wisp-run/wisp/internal/job"
 	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/queue"
 	"github.com/wisp-run/wisp/internal/registry"
 	"github.com/wisp-run/wisp/internal/runtime"
@@ -90,7 +93,8 @@ func checkHandlers(ctx context.Context, svc *dispatch.Service) error {
 	if len(need) == 0 {
 		return nil
 	}
-	return svc.Pool.Run(ctx, func(_ context.Context, inst runtime.Instance) error {
+	// Checking the code is not an invocation: neither metered nor traced.
+	return svc.Pool.Run(observe.Skip(ctx), func(_ context.Context, inst runtime.Instance) error {
 		for _, n := range need {
 			if err := handlerError(inst, n[0], n[1]); err != nil {
 				key := "[[queues.consumers]]"
@@ -116,8 +120,17 @@ func (n *Node) queueHandler(service string) queue.Handler {
 		for i, m := range b.Messages {
 			rb.Messages[i] = runtime.QueueMessage{ID: m.ID, Timestamp: m.Timestamp, Body: m.Body, ContentType: m.ContentType, Attempts: m.Attempts}
 		}
+		// The batch's invocation joins the first sender's trace and links
+		// every sender's span.
+		senders := make([]trace.SpanContext, len(b.Messages))
+		for i, m := range b.Messages {
+			senders[i] = m.Sender
+		}
+		bctx, links := observe.Batch(ctx, senders)
+		bctx, inv := svc.Pool.Observer().BeginLinked(bctx, observe.Queue, "queue "+b.Queue, rb.ID, links)
+		defer inv.End()
 		start := time.Now()
-		tctx, cancel := context.WithTimeout(ctx, timeout(svc))
+		tctx, cancel := context.WithTimeout(bctx, timeout(svc))
 		defer cancel()
 		var res *runtime.QueueResult
 		err = svc.Pool.Run(tctx, func(ictx context.Context, inst runtime.Instance) error {
@@ -143,7 +156,7 @@ func (n *Node) queueHandler(service string) queue.Handler {
 				}
 			}
 		}
-		n.eventLog(svc, rb.ID, err, fmt.Sprintf("queue %s: %d message%s, %d acked, %d retried", b.Queue, len(b.Messages), plural(len(b.Messages)), len(b.Messages)-retried, retried), start)
+		n.eventLog(svc, rb.ID, inv.TraceID(), err, fmt.Sprintf("queue %s: %d message%s, %d acked, %d retried", b.Queue, len(b.Messages), plural(len(b.Messages)), len(b.Messages)-retried, retried), start)
 		return decisions, err
 	}
 }
@@ -157,13 +170,13 @@ func plural(n int) string {
 
 // eventLog writes the summary of one event (and its failure) to the
 // service's logs.
-func (n *Node) eventLog(svc *dispatch.Service, id string, err error, what string, start time.Time) {
+func (n *Node) eventLog(svc *dispatch.Service, id, traceID string, err error, what string, start time.Time) {
 	took := time.Since(start).Round(10 * time.Microsecond)
 	if err != nil {
-		n.sink.Write(logs.Entry{Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, Level: logs.Error, Message: err.Error()})
+		n.sink.Write(logs.Entry{Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, TraceID: traceID, Level: logs.Error, Message: err.Error()})
 		what += " (failed)"
 	}
-	n.sink.Write(logs.Entry{Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, Level: logs.Info, Kind: logs.KindRequest, Message: fmt.Sprintf("%s %s", what, took)})
+	n.sink.Write(logs.Entry{Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, TraceID: traceID, Level: logs.Info, Kind: logs.KindRequest, Message: fmt.Sprintf("%s %s", what, took)})
 }
 
 // dropped records, in the service's logs, a message dropped after its
@@ -185,17 +198,23 @@ func (s jobServices) Fetch(ctx context.Context, service string, req *runtime.Req
 	if err != nil {
 		return err
 	}
+	// The run is its own invocation, in the trace of the request that
+	// was accepted (its traceparent was stored with the job).
+	ictx, inv := svc.Pool.Observer().Begin(observe.Extract(ctx, req.Header), observe.Async, req.Method, req.ID)
+	inv.SetHTTP(req.Method, pathOnly(req.URL))
 	start := time.Now()
-	tctx, cancel := context.WithTimeout(ctx, timeout(svc))
+	tctx, cancel := context.WithTimeout(ictx, timeout(svc))
 	defer cancel()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	err = svc.Pool.Fetch(tctx, req, sw)
-	status := fmt.Sprint(sw.status)
+	code := sw.status
+	status := fmt.Sprint(code)
 	if err != nil {
-		status = "error"
+		status, code = "error", http.StatusInternalServerError
 	}
+	inv.EndHTTP(code, int64(len(req.Body)), sw.written)
 	n := s.n
-	n.eventLog(svc, req.ID, err, fmt.Sprintf("%s %s %s (async, attempt %s)", req.Method, pathOnly(req.URL), status, req.Header.Get("X-Wisp-Attempt")), start)
+	n.eventLog(svc, req.ID, inv.TraceID(), err, fmt.Sprintf("%s %s %s (async, attempt %s)", req.Method, pathOnly(req.URL), status, req.Header.Get("X-Wisp-Attempt")), start)
 	return err
 }
 
@@ -204,8 +223,10 @@ func (s jobServices) Scheduled(ctx context.Context, service string, ev *runtime.
 	if err != nil {
 		return err
 	}
+	cctx, inv := svc.Pool.Observer().Begin(ctx, observe.Cron, "cron "+ev.Cron, ev.ID)
+	defer inv.End()
 	start := time.Now()
-	tctx, cancel := context.WithTimeout(ctx, timeout(svc))
+	tctx, cancel := context.WithTimeout(cctx, timeout(svc))
 	defer cancel()
 	err = svc.Pool.Run(tctx, func(ictx context.Context, inst runtime.Instance) error {
 		if err := handlerError(inst, runtime.EventScheduled, scheduledExample); err != nil {
@@ -213,7 +234,7 @@ func (s jobServices) Scheduled(ctx context.Context, service string, ev *runtime.
 		}
 		return inst.(runtime.Scheduler).Scheduled(ictx, ev)
 	})
-	s.n.eventLog(svc, ev.ID, err, fmt.Sprintf("scheduled %q at %s", ev.Cron, ev.ScheduledTime.UTC().Format(time.RFC3339)), start)
+	s.n.eventLog(svc, ev.ID, inv.TraceID(), err, fmt.Sprintf("scheduled %q at %s", ev.Cron, ev.ScheduledTime.UTC().Format(time.RFC3339)), start)
 	return err
 }
 
@@ -234,8 +255,9 @@ func pathOnly(raw string) string {
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status  int
+	wrote   bool
+	written int64
 }
 
 func (s *statusWriter) WriteHeader(code int) {
@@ -247,7 +269,9 @@ func (s *statusWriter) WriteHeader(code int) {
 
 func (s *statusWriter) Write(b []byte) (int, error) {
 	s.wrote = true
-	return s.ResponseWriter.Write(b)
+	n, err := s.ResponseWriter.Write(b)
+	s.written += int64(n)
+	return n, err
 }
 
 // CallbackHeader names the callback URL of an asynchronous request (as
@@ -267,6 +291,10 @@ func (n *Node) acceptAsync(w http.ResponseWriter, r *http.Request, svc *dispatch
 	t := n.trig
 	callback := r.Header.Get(CallbackHeader)
 	req.Header.Del(CallbackHeader)
+	// The gateway's invocation ends here, accepted; the run stores its
+	// span as the traceparent it will continue.
+	observe.FromContext(r.Context()).Accepted()
+	observe.Inject(r.Context(), req.Header)
 	var inv *job.Invocation
 	err := errNoTriggers
 	if t != nil {

@@ -83,6 +83,37 @@ queue = "done"
 		!strings.Contains(d.Error, "Error: card declined for c on attempt 4") {
 		t.Errorf("dead letter %+v %+v", dead[0], dead[0].DeadLetter)
 	}
+
+	// The metrics say the same: a handled, b after 2 retries, c dead
+	// after 3; every batch (1 + 3 + 4) an invocation with trigger queue.
+	want := []struct {
+		name   string
+		labels map[string]string
+		value  float64
+	}{
+		{"wisp_queue_messages_acked_total", map[string]string{"queue": "orders"}, 2},
+		{"wisp_queue_retries_total", map[string]string{"queue": "orders"}, 5},
+		{"wisp_queue_dead_letters_total", map[string]string{"queue": "orders"}, 1},
+		{"wisp_queue_dropped_total", map[string]string{"queue": "orders"}, 0},
+		{"wisp_queue_messages", map[string]string{"queue": "orders"}, 0},
+		{"wisp_queue_messages", map[string]string{"queue": "done"}, 2},
+		{"wisp_queue_messages", map[string]string{"queue": "orders-dlq"}, 1},
+		{"wisp_invocations_total", map[string]string{"service": "payments", "trigger": "queue"}, 8},
+		{"wisp_invocations_total", map[string]string{"service": "payments", "trigger": "queue", "outcome": "error"}, 6},
+		{"wisp_binding_operations_total", map[string]string{"service": "payments", "type": "queue", "operation": "send"}, 2},
+	}
+	poll.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		fams := scrape(t, n)
+		for _, w := range want {
+			if v := value(fams, w.name, w.labels); v != w.value {
+				return fmt.Errorf("%s%v = %v, want %v", w.name, w.labels, v, w.value)
+			}
+		}
+		if age := value(scrape(t, n), "wisp_queue_oldest_message_age_seconds", map[string]string{"queue": "done"}); age <= 0 {
+			return fmt.Errorf("the oldest message of done is %v s old, want > 0", age)
+		}
+		return nil
+	})
 }
 
 // A JS scheduled() handler on two nodes sharing a NATS, with clocks the

@@ -18,11 +18,13 @@ import (
 	"github.com/wisp-run/wisp/internal/dispatch"
 	"github.com/wisp-run/wisp/internal/gateway"
 	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/registry"
 	"github.com/wisp-run/wisp/internal/runtime"
 	"github.com/wisp-run/wisp/internal/runtime/js"
 	"github.com/wisp-run/wisp/internal/runtime/wasm"
 	"github.com/wisp-run/wisp/internal/store"
+	"github.com/wisp-run/wisp/internal/usage"
 )
 
 // Config says where a node keeps its data and where it listens.
@@ -46,6 +48,7 @@ type Config struct {
 	Now func() time.Time
 	// WasmCacheDir holds compiled wasm code; default DATA/wasm-cache.
 	WasmCacheDir string
+	Observe      Observability
 	Triggers     TriggersConfig
 }
 
@@ -71,9 +74,11 @@ type Node struct {
 	store    *store.Store
 	reg      *registry.Registry
 	logStore *logs.Store
-	sink     logs.Sink  // where services' entries go: the hub and the log store
-	data     *dataPlane // what bindings reach (bindings.go)
-	trig     *triggers  // queues, jobs and cron (triggers.go)
+	sink     logs.Sink         // where services' entries go: the hub and the log store
+	data     *dataPlane        // what bindings reach (bindings.go)
+	obs      *observe.Observer // nil when observability is off
+	meter    *usage.Meter
+	trig     *triggers // queues, jobs and cron (triggers.go)
 
 	snap   atomic.Pointer[gateway.Snapshot]
 	budget *dispatch.Budget
@@ -169,6 +174,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.sink = logs.Tee{n.logs, n.logStore}
 	n.gw.Logs = n.sink
+	if err := n.startObserve(ctx); err != nil {
+		return err
+	}
 	if err := n.openData(ctx); err != nil {
 		return err
 	}
@@ -357,6 +365,7 @@ func (n *Node) closeState() {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	n.stopObserve()
 	n.closeData()
 	if n.logStore != nil {
 		n.logStore.Close() // flushes queued entries

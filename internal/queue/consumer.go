@@ -348,6 +348,7 @@ func (r *Runner) call(b *Batch) (decisions []Decision, err error) {
 
 func (r *Runner) settle(m *Message, d Decision, herr error) {
 	if d.Verdict == Ack || (d.Verdict == Undecided && herr == nil) {
+		r.q.countsFor(r.c.Queue).acked.Add(1)
 		if err := m.raw.Ack(); err != nil {
 			r.c.Log.Warn("acknowledge message", "id", m.ID, "error", err)
 		}
@@ -387,6 +388,7 @@ func (r *Runner) backoff(attempts int) time.Duration {
 // acknowledged, so that waiting retries do not hold the consumer's
 // in-flight budget; if that fails, JetStream redelivers it instead.
 func (r *Runner) retry(m *Message, delay time.Duration) {
+	r.q.countsFor(r.c.Queue).retried.Add(1)
 	if delay <= 0 {
 		if err := m.raw.Nak(); err != nil {
 			r.c.Log.Warn("return message for retry", "id", m.ID, "error", err)
@@ -419,6 +421,7 @@ func (r *Runner) retry(m *Message, delay time.Duration) {
 func (r *Runner) deadLetter(m *Message, reason string) {
 	dlq := r.c.Policy.DeadLetter
 	if dlq == "" {
+		r.q.countsFor(r.c.Queue).dropped.Add(1)
 		if r.c.OnDrop != nil {
 			r.c.OnDrop(m, reason)
 		}
@@ -442,6 +445,7 @@ func (r *Runner) deadLetter(m *Message, reason string) {
 		_ = m.raw.NakWithDelay(time.Second)
 		return
 	}
+	r.q.countsFor(r.c.Queue).deadLettered.Add(1)
 	if err := m.raw.Ack(); err != nil {
 		r.c.Log.Warn("acknowledge dead-lettered message", "id", m.ID, "error", err)
 	}

@@ -9,6 +9,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/wisp-run/wisp/internal/observe"
 )
 
 // Headers wisp keeps on a stored message.
@@ -41,6 +44,9 @@ type Message struct {
 	// DeadLetter describes why the message was dead-lettered, when it is
 	// on a dead-letter queue.
 	DeadLetter *DeadLetter
+	// Sender is the span that sent the message (its W3C traceparent),
+	// invalid when it was sent outside a trace.
+	Sender trace.SpanContext
 
 	raw     jetstream.Msg
 	subject string
@@ -83,6 +89,7 @@ func decode(m jetstream.Msg) *Message {
 	}
 	out.Timestamp = sentTime(h, md)
 	out.DeadLetter = deadLetterOf(h)
+	out.Sender = observe.SpanContextOf(h)
 	if out.ContentType == "" {
 		out.ContentType = ContentBytes
 	}
@@ -122,11 +129,12 @@ func headerText(s string, limit int) string {
 	return s
 }
 
-// copyHeaders copies wisp's headers of m (not the server's).
+// copyHeaders copies wisp's headers of m (not the server's), and the
+// sender's trace context, which a retried or dead-lettered copy keeps.
 func copyHeaders(src nats.Header) nats.Header {
 	out := nats.Header{}
 	for k, vs := range src {
-		if strings.HasPrefix(k, "Wisp-") {
+		if strings.HasPrefix(k, "Wisp-") || k == "Traceparent" || k == "Tracestate" {
 			out[k] = append([]string(nil), vs...)
 		}
 	}

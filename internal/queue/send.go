@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wisp-run/wisp/internal/binding"
+	"github.com/wisp-run/wisp/internal/observe"
 )
 
 // Limits on what is sent (Cloudflare Queues' limits).
@@ -78,6 +79,7 @@ func (q *Queues) Send(ctx context.Context, queue string, msgs []binding.Message,
 		nm.Header.Set(hdrID, id)
 		nm.Header.Set(hdrSent, strconv.FormatInt(now.UnixMilli(), 10))
 		nm.Header.Set(hdrContentType, contentType(m.ContentType))
+		observe.InjectMap(ctx, nm.Header) // the consumer joins the sender's trace
 		opts := []jetstream.PublishOpt{jetstream.WithMsgID(id)}
 		if delay > 0 {
 			opts = append(opts, scheduleAt(nm, now, time.Duration(delay)*time.Second, id)...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -56,6 +57,7 @@ type Queues struct {
 	stream jetstream.Stream
 	cfg    Config
 	log    *slog.Logger
+	counts sync.Map // queue name → *counters: what this node's consumers did, by queue (counts.go)
 }
 
 // Open creates (or updates) the stream.

@@ -29,6 +29,7 @@ import (
 	"github.com/wisp-run/wisp/internal/binding"
 	"github.com/wisp-run/wisp/internal/dispatch"
 	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -145,7 +146,7 @@ func (c *call) Fetch(ctx context.Context, req *http.Request) (*http.Response, er
 		defer stop()
 		err := callee.Pool.Fetch(cctx, rreq, w)
 		w.finish(err)
-		c.logCall(callee, req, id, w.statusCode(), start, err)
+		c.logCall(observe.TraceID(ctx), callee, req, id, w.statusCode(), start, err)
 		done <- err
 	}()
 	select {
@@ -205,16 +206,16 @@ func failure(err error, id string, req *http.Request) *http.Response {
 	}
 }
 
-func (c *call) logCall(callee *dispatch.Service, req *http.Request, id string, status int, start time.Time, err error) {
+func (c *call) logCall(traceID string, callee *dispatch.Service, req *http.Request, id string, status int, start time.Time, err error) {
 	if c.b.cfg.Logs == nil {
 		return
 	}
 	c.b.cfg.Logs.Write(logs.Entry{
-		Time: time.Now(), Service: callee.Name, Version: callee.Version, RequestID: id, Level: logs.Info, Kind: logs.KindRequest,
+		Time: time.Now(), Service: callee.Name, Version: callee.Version, RequestID: id, TraceID: traceID, Level: logs.Info, Kind: logs.KindRequest,
 		Message: fmt.Sprintf("%s %s %d %s (from %s via %s)", req.Method, req.URL.RequestURI(), status, time.Since(start).Round(10*time.Microsecond), c.caller, c.name),
 	})
 	if err != nil && !errors.Is(err, dispatch.ErrOverloaded) {
-		c.b.cfg.Logs.Write(logs.Entry{Time: time.Now(), Service: callee.Name, Version: callee.Version, RequestID: id, Level: logs.Error, Message: err.Error()})
+		c.b.cfg.Logs.Write(logs.Entry{Time: time.Now(), Service: callee.Name, Version: callee.Version, RequestID: id, TraceID: traceID, Level: logs.Error, Message: err.Error()})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -184,11 +185,11 @@ func (in *instance) log(level logs.Level, msg string) {
 	if s.Logs == nil {
 		return
 	}
-	id := ""
+	id, traceID := "", ""
 	if in.inv != nil {
-		id = in.inv.id
+		id, traceID = in.inv.id, observe.TraceID(in.inv.ctx)
 	}
-	s.Logs.Write(logs.Entry{Time: time.Now(), Service: s.Service, Version: s.Version, RequestID: id, Level: level, Message: msg})
+	s.Logs.Write(logs.Entry{Time: time.Now(), Service: s.Service, Version: s.Version, RequestID: id, TraceID: traceID, Level: level, Message: msg})
 }
 
 // Close releases the instance. Work it still runs in the background

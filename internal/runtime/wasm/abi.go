@@ -240,7 +240,7 @@ func (r *reactor) log(m api.Module, p []uint32) int32 {
 	if r.req != nil {
 		id = r.req.ID
 	}
-	writeLog(&r.mod.spec, id, logLevels[p[0]], msg)
+	writeLog(r.ctx, &r.mod.spec, id, logLevels[p[0]], msg)
 	return codeOK
 }
 

@@ -39,7 +39,7 @@ func (c *cgiInstance) Fetch(ctx context.Context, req *runtime.Request, w http.Re
 	}
 	stdout := &limitedBuffer{max: maxCGIOutput}
 	stderr := newLogWriter(&m.spec, logs.Error)
-	stderr.start(req.ID)
+	stderr.start(ctx, req.ID)
 	defer stderr.flush()
 	cfg := wazero.NewModuleConfig().
 		WithName("").

@@ -119,8 +119,8 @@ func (r *reactor) callEvent(ctx context.Context, id, export string) error {
 		return runtime.Errorf(runtime.Exception, "the module does not export %s", export)
 	}
 	r.ctx = ctx
-	r.stdout.start(id)
-	r.stderr.start(id)
+	r.stdout.start(ctx, id)
+	r.stderr.start(ctx, id)
 	defer func() {
 		r.stdout.flush()
 		r.stderr.flush()

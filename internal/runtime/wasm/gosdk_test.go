@@ -1,16 +1,19 @@
 package wasm
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wisp-run/wisp/internal/binding"
 	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -176,6 +179,23 @@ func TestGoLogs(t *testing.T) {
 			continue
 		}
 		if e.RequestID != "req-1" || e.Level != level || e.Service != "svc" {
+			t.Errorf("entry %q: %+v", msg, e)
+		}
+	}
+}
+
+// TestGoLogsTraced: a traced request's entries carry its trace id.
+func TestGoLogsTraced(t *testing.T) {
+	mod, l := loadModule(t, guestModule(t), loadOpts{})
+	inst := newInstance(t, mod)
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	ctx := observe.Extract(context.Background(), http.Header{"Traceparent": {"00-" + traceID + "-00f067aa0ba902b7-01"}})
+	rec := httptest.NewRecorder()
+	if err := inst.Fetch(ctx, &runtime.Request{ID: "req-2", Method: "GET", URL: "http://svc.test/log", Header: http.Header{}}, rec); err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range []string{"to stdout", "to stderr", "a debug line"} {
+		if e := l.find(msg); e == nil || e.TraceID != traceID {
 			t.Errorf("entry %q: %+v", msg, e)
 		}
 	}

@@ -2,10 +2,12 @@ package wasm
 
 import (
 	"bytes"
+	"context"
 	"sync"
 	"time"
 
 	"github.com/wisp-run/wisp/internal/logs"
+	"github.com/wisp-run/wisp/internal/observe"
 	"github.com/wisp-run/wisp/internal/runtime"
 )
 
@@ -20,6 +22,7 @@ type logWriter struct {
 
 	mu    sync.Mutex
 	reqID string
+	ctx   context.Context // the invocation's, for the trace id; nil between requests
 	buf   []byte
 }
 
@@ -56,10 +59,11 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// start tags later lines with a request id; flush ends a request.
-func (w *logWriter) start(reqID string) {
+// start tags later lines with a request id and the trace of ctx; flush
+// ends a request.
+func (w *logWriter) start(ctx context.Context, reqID string) {
 	w.mu.Lock()
-	w.reqID = reqID
+	w.reqID, w.ctx = reqID, ctx
 	w.mu.Unlock()
 }
 
@@ -70,18 +74,24 @@ func (w *logWriter) flush() {
 		w.emit(w.buf)
 		w.buf = w.buf[:0]
 	}
-	w.reqID = ""
+	w.reqID, w.ctx = "", nil
 	w.mu.Unlock()
 }
 
 func (w *logWriter) emit(line []byte) {
 	line = bytes.TrimSuffix(line, []byte("\r"))
-	writeLog(w.spec, w.reqID, w.level, string(line))
+	writeLog(w.ctx, w.spec, w.reqID, w.level, string(line))
 }
 
-func writeLog(spec *runtime.Spec, reqID string, level logs.Level, msg string) {
+// writeLog writes one entry for the request reqID of ctx's invocation
+// (ctx may be nil outside one).
+func writeLog(ctx context.Context, spec *runtime.Spec, reqID string, level logs.Level, msg string) {
 	if spec.Logs == nil {
 		return
 	}
-	spec.Logs.Write(logs.Entry{Time: time.Now(), Service: spec.Service, Version: spec.Version, RequestID: reqID, Level: level, Message: msg})
+	traceID := ""
+	if ctx != nil {
+		traceID = observe.TraceID(ctx)
+	}
+	spec.Logs.Write(logs.Entry{Time: time.Now(), Service: spec.Service, Version: spec.Version, RequestID: reqID, TraceID: traceID, Level: level, Message: msg})
 }

@@ -112,8 +112,8 @@ func (r *reactor) sleep(ns int64) {
 // request and writes the response through host functions.
 func (r *reactor) Fetch(ctx context.Context, req *runtime.Request, w http.ResponseWriter) error {
 	r.ctx, r.req, r.w, r.bodyRead, r.headSent = ctx, req, w, 0, false
-	r.stdout.start(req.ID)
-	r.stderr.start(req.ID)
+	r.stdout.start(ctx, req.ID)
+	r.stderr.start(ctx, req.ID)
 	defer func() {
 		r.stdout.flush()
 		r.stderr.flush()

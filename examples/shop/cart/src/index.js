@@ -5,6 +5,7 @@ const usage = {
     'POST /api/cart/quote {"items": [{"sku": "bike-city", "days": 2}]}',
     'POST /api/cart/{id}/items {"sku": "bike-city", "days": 2}',
     'GET /api/cart/{id}',
+    'POST /api/cart/{id}/checkout',
   ],
 };
 
@@ -25,6 +26,26 @@ async function loadCart(env, id) {
 async function showCart(env, id, cart) {
   const q = cart.items.length > 0 ? await quote(cart.items, env) : null;
   return Response.json({ cart: id, items: cart.items, quote: q });
+}
+
+// checkout prices the cart (inventory, through its binding), places the
+// order with the orders service (through its binding: no public hop) and
+// empties the cart. `wisp trace` on the response's request id shows the
+// whole path.
+async function checkout(env, id) {
+  const cart = await loadCart(env, id);
+  if (cart.items.length === 0) return Response.json({ error: `cart ${id} is empty` }, { status: 409 });
+  const q = await quote(cart.items, env);
+  if (q.error) return Response.json(q, { status: 400 });
+  const res = await env.ORDERS.fetch('http://orders/api/orders', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customer: id, lines: cart.items, total: q.total }),
+  });
+  const order = await res.json();
+  if (!res.ok) return Response.json(order, { status: res.status });
+  await env.CARTS.delete(id);
+  return Response.json({ order, quote: q }, { status: 201 });
 }
 
 export default {
@@ -49,6 +70,7 @@ export default {
       await env.CARTS.put(id, JSON.stringify(cart), { expirationTtl: 7 * 24 * 3600 });
       return Response.json({ cart: id, items: cart.items, quote: q });
     }
+    if (parts[1] === 'checkout' && request.method === 'POST') return checkout(env, id);
     if (parts.length === 1 && request.method === 'GET') return showCart(env, id, await loadCart(env, id));
     if (parts.length === 1 && request.method === 'DELETE') {
       await env.CARTS.delete(id);
