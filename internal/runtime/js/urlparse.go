@@ -249,8 +249,9 @@ func fastParseRelative(input, base string) (*urlRec, bool) {
 	return u, true
 }
 
-// fastHostPort accepts a lowercase ASCII domain that is not an IPv4
-// address or an IDNA label, and an optional decimal port.
+// fastHostPort accepts a lowercase ASCII domain that is not an IDNA
+// label, or an IPv4 address in dotted-decimal form, and an optional
+// decimal port.
 func fastHostPort(a, scheme string) (host, port string, ok bool) {
 	host = a
 	if i := strings.IndexByte(a, ':'); i >= 0 {
