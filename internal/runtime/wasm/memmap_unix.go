@@ -1,0 +1,93 @@
+//go:build linux || darwin || freebsd
+
+package wasm
+
+import (
+	"syscall"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// mappedAllocator backs an instance's linear memory with its own anonymous
+// mapping: the whole cap ([limits] memory_mb) is reserved at once with no
+// access, and each memory.grow makes the next pages readable and writable
+// in place. Growing never copies (the Go runtime grows its memory in many
+// small steps while it starts), the kernel hands out zeroed pages only when
+// they are first touched (a Go heap slice of the same size is cleared whole
+// when the heap reuses memory), and closing the instance gives the memory
+// straight back to the system instead of waiting for a garbage collection.
+//
+// The mapping is unmapped when wazero frees the memory (the instance is
+// closed), so nothing may use the memory after that: this holds only for
+// modules with interrupt checks (interrupt.go), whose calls return before
+// the instance is closed. With wazero's own checks, wazero closes an
+// instance while its guest is still running (WithCloseOnContextDone); those
+// use sizedAllocator.
+type mappedAllocator struct{}
+
+func (mappedAllocator) Allocate(_, max uint64) experimental.LinearMemory {
+	return &mappedMemory{max: max}
+}
+
+type mappedMemory struct {
+	mem       []byte // the whole reservation (len max), nil until used
+	max       uint64
+	writable  uint64 // bytes from the start that are readable and writable
+	failed    bool
+	hugePages bool
+}
+
+// hugePageMin is the memory size from which a mapping asks for transparent
+// huge pages: one fault then maps 2 MiB instead of 4 KiB, which a Go
+// guest (megabytes touched while it starts) gains from and a small C
+// guest (a few pages per request) would pay for.
+const hugePageMin = 4 << 20
+
+func (m *mappedMemory) Reallocate(size uint64) []byte {
+	if size > m.max || m.failed {
+		return nil
+	}
+	if m.mem == nil {
+		if m.max == 0 {
+			return []byte{}
+		}
+		b, err := syscall.Mmap(-1, 0, int(m.max), syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			m.failed = true
+			return nil
+		}
+		m.mem = b
+	}
+	if size > m.writable {
+		end := min((size+osPageSize-1)&^(osPageSize-1), m.max)
+		if err := syscall.Mprotect(m.mem[m.writable:end], syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
+			return nil
+		}
+		if !m.hugePages && end >= hugePageMin {
+			m.hugePages = true
+			adviseHugePages(m.mem)
+		}
+		m.writable = end
+	}
+	return m.mem[:size:size]
+}
+
+func (m *mappedMemory) Free() {
+	if m.mem != nil {
+		_ = syscall.Munmap(m.mem)
+		m.mem = nil
+	}
+	m.failed = true
+}
+
+// osPageSize is the granularity of mprotect (4 KiB or 16 KiB; a wasm page
+// of 64 KiB is a multiple of either).
+var osPageSize = uint64(syscall.Getpagesize())
+
+// newMemoryAllocator picks the allocator for a module's instances.
+func (m *module) newMemoryAllocator() experimental.MemoryAllocator {
+	if m.interruptible {
+		return mappedAllocator{}
+	}
+	return sizedAllocator{started: &m.startedSize}
+}
