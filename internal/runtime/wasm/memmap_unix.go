@@ -33,8 +33,12 @@ type mappedMemory struct {
 	mem       []byte // the whole reservation (len max), nil until used
 	max       uint64
 	writable  uint64 // bytes from the start that are readable and writable
-	failed    bool
+	freed     bool
 	hugePages bool
+	// fallback holds the memory when the system refused the mapping (too
+	// many mappings, no address space): wazero cannot take a failed first
+	// allocation, so the instance gets a Go slice as before.
+	fallback *sizedMemory
 }
 
 // hugePageMin is the memory size from which a mapping asks for transparent
@@ -44,17 +48,17 @@ type mappedMemory struct {
 const hugePageMin = 4 << 20
 
 func (m *mappedMemory) Reallocate(size uint64) []byte {
-	if size > m.max || m.failed {
+	if size > m.max || m.freed {
 		return nil
 	}
+	if m.fallback != nil {
+		return m.fallback.Reallocate(size)
+	}
 	if m.mem == nil {
-		if m.max == 0 {
-			return []byte{}
-		}
 		b, err := syscall.Mmap(-1, 0, int(m.max), syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
-		if err != nil {
-			m.failed = true
-			return nil
+		if err != nil || m.max == 0 {
+			m.fallback = &sizedMemory{max: m.max}
+			return m.fallback.Reallocate(size)
 		}
 		m.mem = b
 	}
@@ -77,7 +81,8 @@ func (m *mappedMemory) Free() {
 		_ = syscall.Munmap(m.mem)
 		m.mem = nil
 	}
-	m.failed = true
+	m.fallback = nil
+	m.freed = true
 }
 
 // osPageSize is the granularity of mprotect (4 KiB or 16 KiB; a wasm page
