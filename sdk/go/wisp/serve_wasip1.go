@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -72,7 +73,7 @@ func handleExport() int32 {
 		handler = http.NotFoundHandler()
 	}
 	x := new(exchange)
-	req, err := readRequest(&x.req)
+	req, err := readRequest(&x.req, &x.url)
 	if err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")
 		return 1
@@ -88,6 +89,7 @@ func handleExport() int32 {
 // allocation costs a Go guest a few hundred ns under wasm.
 type exchange struct {
 	req http.Request
+	url url.URL
 	w   responseWriter
 }
 
@@ -95,7 +97,7 @@ type exchange struct {
 // under wasm), so the request path makes few: one buffer holds the whole
 // head and every string points into it, and header values share one
 // backing array.
-func readRequest(req *http.Request) (*http.Request, error) {
+func readRequest(req *http.Request, u *url.URL) (*http.Request, error) {
 	head, err := result("request_head", hRequestHead)
 	if err != nil {
 		return nil, err
@@ -104,7 +106,7 @@ func readRequest(req *http.Request) (*http.Request, error) {
 	if err != nil || len(ss) < 4 || len(ss)%2 != 0 {
 		return nil, &Error{Op: "request_head", Code: CodeFailed, Message: "request_head: malformed request head"}
 	}
-	u, err := parseURL(ss[1])
+	u, err = parseURLInto(u, ss[1])
 	if err != nil {
 		return nil, err
 	}
