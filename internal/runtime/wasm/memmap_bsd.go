@@ -1,6 +1,0 @@
-//go:build darwin || freebsd
-
-package wasm
-
-// adviseHugePages does nothing: these systems have no madvise for it.
-func adviseHugePages([]byte) {}
