@@ -63,7 +63,11 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		m.mem = b
 	}
 	if size > m.writable {
-		end := min((size+osPageSize-1)&^(osPageSize-1), m.max)
+		// Opened in steps of 2 MiB (the memory stays bounded by size:
+		// wazero checks accesses against the memory's length), so the
+		// Go runtime's many small grows make few calls, and the writable
+		// part ends where a huge page can.
+		end := min((size+growStep-1)&^(growStep-1), m.max)
 		if err := syscall.Mprotect(m.mem[m.writable:end], syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
 			return nil
 		}
@@ -85,9 +89,10 @@ func (m *mappedMemory) Free() {
 	m.freed = true
 }
 
-// osPageSize is the granularity of mprotect (4 KiB or 16 KiB; a wasm page
-// of 64 KiB is a multiple of either).
-var osPageSize = uint64(syscall.Getpagesize())
+// growStep is how much more memory is made writable at a time: a
+// multiple of any system's page size and of a wasm page (64 KiB), and the
+// size of a transparent huge page.
+const growStep = 2 << 20
 
 // newMemoryAllocator picks the allocator for a module's instances.
 func (m *module) newMemoryAllocator() experimental.MemoryAllocator {
