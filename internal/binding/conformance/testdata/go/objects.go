@@ -216,8 +216,9 @@ func init() {
 		o := m.obj("options")
 		opts := &wisp.ObjectListOptions{Prefix: o.str("prefix"), Cursor: o.str("cursor"), Delimiter: o.str("delimiter"), StartAfter: o.str("startAfter")}
 		if o.has("limit") {
+			// 0 is "no limit" to the SDK; a limit over 1000 is the host's to refuse.
 			n, ok := o.num("limit")
-			if !ok || n < 1 || n > 1000 {
+			if !ok || n < 1 {
 				return nil, errors.New("list: MaxKeys params must be positive integer <= 1000. (10022)")
 			}
 			opts.Limit = int(n)
