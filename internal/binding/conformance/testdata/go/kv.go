@@ -72,6 +72,8 @@ func decode(v []byte, t string) (any, error) {
 		}
 		return out, nil
 	case "arrayBuffer", "stream":
+		// A Go service gets a value's bytes (at most 25 MiB); "stream" is
+		// the JS API's other way of reading them.
 		return map[string]string{"hex": hex.EncodeToString(v)}, nil
 	}
 	return string(v), nil
@@ -290,7 +292,7 @@ func init() {
 		for i := 1; i < len(names); i++ {
 			sorted = sorted && names[i-1] < names[i]
 		}
-		out := map[string]any{"count": len(names), "pages": pages, "sorted": sorted, "metadataOK": metadataOK, "first": nil, "last": nil}
+		out := map[string]any{"count": len(names), "pages": pages, "sorted": sorted, "metadataOK": metadataOK}
 		if len(names) > 0 {
 			out["first"], out["last"] = names[0], names[len(names)-1]
 		}
