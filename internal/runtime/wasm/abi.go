@@ -75,6 +75,15 @@ var hostFuncs = map[string]hostFunc{
 	"object_list":    {6, (*reactor).objectList},
 	"http_fetch":     {8, (*reactor).httpFetch},
 	"queue_send":     {6, (*reactor).queueSend},
+	// Added within v1 (abi_streams.go).
+	"env_list":             {2, (*reactor).envList},
+	"kv_get_with_metadata": {6, (*reactor).kvGetWithMetadata},
+	"object_open":          {8, (*reactor).objectOpen},
+	"object_put_stream":    {6, (*reactor).objectPutStream},
+	"stream_read":          {3, (*reactor).streamRead},
+	"stream_write":         {3, (*reactor).streamWrite},
+	"stream_finish":        {3, (*reactor).streamFinish},
+	"stream_close":         {1, (*reactor).streamClose},
 }
 
 // hostModule builds host module "wisp" for a runtime.
