@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -27,8 +28,11 @@ func main() {
 }
 `
 
-// goWasmPeer deploys a Go hello world compiled to wasip1 on a wisp node.
-// It is skipped while the node has no wasm engine (issue 4).
+// goWasmPeer deploys two Go hello worlds compiled to wasip1 on a wisp
+// node: the CGI program above (the Go runtime starts on every request)
+// and the Go SDK's examples/hello-go as committed (one instance serves
+// request after request). It is skipped while the node has no wasm engine
+// (issue 4).
 func goWasmPeer(_ context.Context, e *env) ([]target, error) {
 	dir := filepath.Join(e.work, "svc", "hello-go")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -55,5 +59,20 @@ func goWasmPeer(_ context.Context, e *env) ([]target, error) {
 		}
 		return nil, err
 	}
-	return []target{{name: "wisp Go-wasm hello", workload: "hello", url: "http://" + n.gateway + "/hello"}}, nil
+	sdk, err := os.ReadFile(filepath.Join("examples", "hello-go", "hello.wasm"))
+	if err != nil {
+		return nil, fmt.Errorf("read the Go SDK hello (run from the repository root): %w", err)
+	}
+	s = service{
+		name:  "hello-go-sdk",
+		toml:  fmt.Sprintf("name = \"hello-go-sdk\"\nwasm = \"hello.wasm\"\nroutes = [\"/hello-go/*\"]\n[limits]\nmax_instances = %d\n", runtime.NumCPU()*2),
+		files: map[string]string{"hello.wasm": string(sdk)},
+	}
+	if err := e.deploy(n, s); err != nil {
+		return nil, err
+	}
+	return []target{
+		{name: "wisp Go-wasm hello (CGI)", workload: "hello", url: "http://" + n.gateway + "/hello"},
+		{name: "wisp Go SDK hello", workload: "hello", url: "http://" + n.gateway + "/hello-go/"},
+	}, nil
 }

@@ -2,4 +2,4 @@
 # Rebuilds hello.wasm with the Go toolchain (1.24 or newer).
 set -eu
 cd "$(dirname "$0")"
-GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm .
+GOOS=wasip1 GOARCH=wasm go build -trimpath -buildmode=c-shared -o hello.wasm .

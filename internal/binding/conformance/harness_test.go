@@ -22,6 +22,7 @@ import (
 	"github.com/wisp-run/wisp/internal/logs"
 	"github.com/wisp-run/wisp/internal/node"
 	"github.com/wisp-run/wisp/internal/project"
+	"github.com/wisp-run/wisp/internal/runtime/wasm/wasmtest"
 )
 
 // runner builds the conformance guest of one runtime.
@@ -34,7 +35,7 @@ type runner interface {
 
 // runners are the runtimes the suite holds to the same behaviour.
 func runners() []runner {
-	return []runner{jsRunner{}}
+	return []runner{jsRunner{}, goRunner{}}
 }
 
 type jsRunner struct{}
@@ -50,6 +51,27 @@ func (jsRunner) dir(t *testing.T, name, tables string) string {
 	}
 	toml := fmt.Sprintf("name = %q\nmain = \"index.js\"\n\n[limits]\ntimeout_ms = 120000\n\n%s\n", name, tables)
 	for f, b := range map[string][]byte{"wisp.toml": []byte(toml), "index.js": src} {
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// goRunner is the Go guest (testdata/go) on the wasm runtime, built once
+// per test process with the SDK as it is in this checkout.
+type goRunner struct{}
+
+func (goRunner) name() string { return "go-wasm" }
+
+func (goRunner) dir(t *testing.T, name, tables string) string {
+	t.Helper()
+	dir := t.TempDir()
+	code := wasmtest.BuildGo(t, filepath.Join("testdata", "go"))
+	// 512 MB: the limits test moves a 25 MiB value through the guest as
+	// JSON, a string and bytes at once.
+	toml := fmt.Sprintf("name = %q\nwasm = \"guest.wasm\"\n\n[limits]\ntimeout_ms = 120000\nmemory_mb = 512\n\n%s\n", name, tables)
+	for f, b := range map[string][]byte{"wisp.toml": []byte(toml), "guest.wasm": code} {
 		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -107,6 +129,9 @@ func newSuite(t *testing.T, r runner) *suite {
 		DataDir: s.dataDir, Listen: "127.0.0.1:0", Admin: "127.0.0.1:0", ShutdownGrace: 5 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Logs:   s.hub, Now: s.clock.now,
+		// Compiled wasm is shared with the wasm packages' tests (and warmed
+		// by .ci/run before the race run).
+		WasmCacheDir: wasmtest.CacheDir(),
 		// Loopback is allowed so the suite can serve allowed fetches itself;
 		// other private and metadata ranges stay refused.
 		OutboundAllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},

@@ -183,7 +183,9 @@ const scanBatch = 512
 
 // Scan calls fn for every record whose key starts with prefix, in stream
 // order, without their bodies. It holds one batch in memory at a time.
-// fn returning an error stops the scan with that error.
+// fn returning an error stops the scan with that error. A scan that
+// lost deliveries stops with ErrScanGap, and fn has then not seen every
+// record.
 func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) error {
 	if len(prefix) > MaxKeyBytes {
 		return fmt.Errorf("prefix of %d bytes is over the limit of %d", len(prefix), MaxKeyBytes)
@@ -209,6 +211,11 @@ func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) 
 		defer cancel()
 		_ = sp.s.st.DeleteConsumer(dctx, name) // else it expires after InactiveThreshold
 	}()
+	return sp.scan(ctx, cons, fn)
+}
+
+// scan hands fn what cons (a fresh AckNone consumer) delivers.
+func (sp *Space) scan(ctx context.Context, cons jetstream.Consumer, fn func(Entry) error) error {
 	sc := &scanner{sp: sp, fn: fn, pending: cons.CachedInfo().NumPending}
 	for sc.pending > 0 {
 		if err := ctx.Err(); err != nil {
@@ -235,6 +242,9 @@ func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) 
 		if err != nil {
 			return fmt.Errorf("scan records: %w", err)
 		}
+		if info.Delivered.Consumer > sc.lastCons {
+			return sc.lost(info.Delivered.Consumer)
+		}
 		if info.NumPending == 0 {
 			return nil
 		}
@@ -251,11 +261,22 @@ func (sp *Space) Scan(ctx context.Context, prefix string, fn func(Entry) error) 
 	return nil
 }
 
+// ErrScanGap means records the server delivered to a scan never reached
+// it: the client gives up on a fetch after a second without a message
+// (nats.go's FetchNoWait), and what the server sends after that is lost
+// to an AckNone consumer. The scan is incomplete; a caller scans again.
+var ErrScanGap = errors.New("scan records: deliveries were lost (the client stopped waiting for a batch); scan again")
+
 // scanner hands a scan's batches to its callback.
 type scanner struct {
-	sp      *Space
-	fn      func(Entry) error
-	pending uint64 // records the consumer has yet to deliver
+	sp       *Space
+	fn       func(Entry) error
+	pending  uint64 // records the consumer has yet to deliver
+	lastCons uint64 // consumer sequence of the last record received
+}
+
+func (sc *scanner) lost(next uint64) error {
+	return fmt.Errorf("%w: received up to delivery %d, the server is at %d", ErrScanGap, sc.lastCons, next)
 }
 
 // deliver hands a batch to fn and returns how many records it held.
@@ -267,6 +288,10 @@ func (sc *scanner) deliver(batch jetstream.MessageBatch) (int, error) {
 		if err != nil {
 			return got, fmt.Errorf("scan records: %w", err)
 		}
+		if meta.Sequence.Consumer != sc.lastCons+1 {
+			return got, sc.lost(meta.Sequence.Consumer)
+		}
+		sc.lastCons = meta.Sequence.Consumer
 		sc.pending = meta.NumPending
 		key, err := decodeKey(strings.TrimPrefix(m.Subject(), sc.sp.prefix))
 		if err != nil {

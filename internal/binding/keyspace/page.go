@@ -43,11 +43,22 @@ type Page struct {
 
 // Page lists the smallest Limit items after o.After, in byte order. It
 // streams every record under o.Prefix once and keeps only Limit+1 items in
-// memory.
+// memory. A scan that lost deliveries (ErrScanGap) is made again, up to
+// three times in all: a page is never built from an incomplete scan.
 func (sp *Space) Page(ctx context.Context, o PageOptions) (*Page, error) {
 	if o.Limit < 1 {
 		return nil, errors.New("a page holds at least one item")
 	}
+	for attempt := 1; ; attempt++ {
+		p, err := sp.page(ctx, o)
+		if errors.Is(err, ErrScanGap) && attempt < 3 {
+			continue
+		}
+		return p, err
+	}
+}
+
+func (sp *Space) page(ctx context.Context, o PageOptions) (*Page, error) {
 	h := &itemHeap{in: map[string]bool{}}
 	err := sp.Scan(ctx, o.Prefix, func(e Entry) error {
 		if o.After != "" && (e.Key <= o.After || (o.AfterGroup && strings.HasPrefix(e.Key, o.After))) {

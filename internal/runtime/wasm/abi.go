@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -74,6 +75,15 @@ var hostFuncs = map[string]hostFunc{
 	"object_list":    {6, (*reactor).objectList},
 	"http_fetch":     {8, (*reactor).httpFetch},
 	"queue_send":     {6, (*reactor).queueSend},
+	// Added within v1 (abi_streams.go).
+	"env_list":             {2, (*reactor).envList},
+	"kv_get_with_metadata": {6, (*reactor).kvGetWithMetadata},
+	"object_open":          {8, (*reactor).objectOpen},
+	"object_put_stream":    {6, (*reactor).objectPutStream},
+	"stream_read":          {3, (*reactor).streamRead},
+	"stream_write":         {3, (*reactor).streamWrite},
+	"stream_finish":        {3, (*reactor).streamFinish},
+	"stream_close":         {1, (*reactor).streamClose},
 }
 
 // hostModule builds host module "wisp" for a runtime.
@@ -164,19 +174,30 @@ func (r *reactor) requestHead(m api.Module, p []uint32) int32 {
 	if r.req == nil {
 		return r.fail(codeState, "request_head: no request is being handled")
 	}
+	// Encoded straight into one buffer of the right size (docs/abi.md's
+	// string list), without an intermediate list of strings.
 	q := r.req
-	n := 4
-	for _, vs := range q.Header {
-		n += len(vs) * 2
-	}
-	ss := make([]string, 0, n)
-	ss = append(ss, q.Method, q.URL, q.ID, strconv.Itoa(len(q.Body)))
+	var num [20]byte
+	bodyLen := strconv.AppendInt(num[:0], int64(len(q.Body)), 10)
+	count, size := 4, 4+16+len(q.Method)+len(q.URL)+len(q.ID)+len(bodyLen)
 	for k, vs := range q.Header {
 		for _, v := range vs {
-			ss = append(ss, k, v)
+			count += 2
+			size += 8 + len(k) + len(v)
 		}
 	}
-	return r.give(m, appendList(nil, ss...), p[0], p[1])
+	b := binary.LittleEndian.AppendUint32(make([]byte, 0, size), uint32(count))
+	b = appendString(b, q.Method)
+	b = appendString(b, q.URL)
+	b = appendString(b, q.ID)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(bodyLen)))
+	b = append(b, bodyLen...)
+	for k, vs := range q.Header {
+		for _, v := range vs {
+			b = appendString(appendString(b, k), v)
+		}
+	}
+	return r.give(m, b, p[0], p[1])
 }
 
 func (r *reactor) requestBody(m api.Module, p []uint32) int32 {

@@ -177,10 +177,47 @@ type objectInfoJSON struct {
 	Uploaded       time.Time         `json:"uploaded"`
 	ContentType    string            `json:"content_type,omitempty"`
 	CustomMetadata map[string]string `json:"custom_metadata,omitempty"`
+	HTTPMetadata   *httpMetadataJSON `json:"http_metadata,omitempty"`
+	Range          *rangeJSON        `json:"range,omitempty"`  // object_get, object_open
+	Stream         int32             `json:"stream,omitempty"` // object_open
+}
+
+// httpMetadataJSON is R2's httpMetadata other than the content type.
+type httpMetadataJSON struct {
+	ContentLanguage    string    `json:"content_language,omitempty"`
+	ContentDisposition string    `json:"content_disposition,omitempty"`
+	ContentEncoding    string    `json:"content_encoding,omitempty"`
+	CacheControl       string    `json:"cache_control,omitempty"`
+	CacheExpiry        time.Time `json:"cache_expiry,omitzero"`
+}
+
+func (h *httpMetadataJSON) binding() binding.HTTPMetadata {
+	if h == nil {
+		return binding.HTTPMetadata{}
+	}
+	return binding.HTTPMetadata{ContentLanguage: h.ContentLanguage, ContentDisposition: h.ContentDisposition,
+		ContentEncoding: h.ContentEncoding, CacheControl: h.CacheControl, CacheExpiry: h.CacheExpiry}
+}
+
+type rangeJSON struct {
+	Offset int64 `json:"offset"`
+	Length int64 `json:"length"`
 }
 
 func infoJSON(i *binding.ObjectInfo) objectInfoJSON {
-	return objectInfoJSON{Key: i.Key, Size: i.Size, ETag: i.ETag, Version: i.Version, Uploaded: i.Uploaded.UTC(), ContentType: i.ContentType, CustomMetadata: i.CustomMetadata}
+	out := objectInfoJSON{Key: i.Key, Size: i.Size, ETag: i.ETag, Version: i.Version, Uploaded: i.Uploaded.UTC(), ContentType: i.ContentType, CustomMetadata: i.CustomMetadata}
+	if h := i.HTTPMetadata; h != (binding.HTTPMetadata{}) {
+		out.HTTPMetadata = &httpMetadataJSON{ContentLanguage: h.ContentLanguage, ContentDisposition: h.ContentDisposition,
+			ContentEncoding: h.ContentEncoding, CacheControl: h.CacheControl, CacheExpiry: h.CacheExpiry.UTC()}
+	}
+	return out
+}
+
+// objectInfo is the info JSON of a got object, with the range it holds.
+func objectInfo(obj *binding.Object) objectInfoJSON {
+	out := infoJSON(&obj.ObjectInfo)
+	out.Range = &rangeJSON{Offset: obj.RangeOffset, Length: obj.RangeLength}
+	return out
 }
 
 type objectGetOpts struct {
@@ -189,29 +226,41 @@ type objectGetOpts struct {
 	Suffix int64 `json:"suffix"`
 }
 
-func (r *reactor) objectGet(m api.Module, p []uint32) int32 {
+// getObject does the get of object_get and object_open (same parameters:
+// binding, key, options, result buffer). With no object it returns nil
+// and the code to return.
+func (r *reactor) getObject(m api.Module, p []uint32, op string) (*binding.Object, int32) {
 	b, name := r.bucket(m, p[0], p[1])
 	key := str(m, p[2], p[3], "key")
 	var o objectGetOpts
 	if err := decodeOpts(m, p[4], p[5], &o); err != nil {
-		return r.fail(codeBadInput, "object_get: %v", err)
+		return nil, r.fail(codeBadInput, "%s: %v", op, err)
 	}
 	view(m, p[6], p[7], "result buffer")
 	if b == nil {
-		return r.fail(codeNoBinding, "object_get: no bucket is bound as %q", name)
+		return nil, r.fail(codeNoBinding, "%s: no bucket is bound as %q", op, name)
 	}
 	if o.Offset < 0 || o.Length < 0 || o.Suffix < 0 {
-		return r.fail(codeBadInput, "object_get: offset, length and suffix must not be negative")
+		return nil, r.fail(codeBadInput, "%s: offset, length and suffix must not be negative", op)
 	}
 	obj, err := b.Get(r.ctx, key, binding.ObjectGetOptions{RangeOffset: o.Offset, RangeLength: o.Length, RangeSuffix: o.Suffix})
 	if err != nil {
-		return r.fail(codeFailed, "object_get %s %q: %v", name, key, err)
+		return nil, r.fail(codeFailed, "%s %s %q: %v", op, name, key, err)
 	}
 	if obj == nil {
-		return codeAbsent
+		return nil, codeAbsent
 	}
+	return obj, codeOK
+}
+
+func (r *reactor) objectGet(m api.Module, p []uint32) int32 {
+	obj, rc := r.getObject(m, p, "object_get")
+	if obj == nil {
+		return rc
+	}
+	name, key := str(m, p[0], p[1], "binding name"), str(m, p[2], p[3], "key")
 	defer obj.Body.Close()
-	info, err := json.Marshal(infoJSON(&obj.ObjectInfo))
+	info, err := json.Marshal(objectInfo(obj))
 	if err != nil {
 		return r.fail(codeFailed, "object_get: encode info: %v", err)
 	}
@@ -243,6 +292,12 @@ func (r *reactor) objectHead(m api.Module, p []uint32) int32 {
 type objectPutOpts struct {
 	ContentType    string            `json:"content_type"`
 	CustomMetadata map[string]string `json:"custom_metadata"`
+	HTTPMetadata   *httpMetadataJSON `json:"http_metadata"`
+	MD5            string            `json:"md5"` // hex; the body must match it
+}
+
+func (o *objectPutOpts) binding() binding.ObjectPutOptions {
+	return binding.ObjectPutOptions{ContentType: o.ContentType, CustomMetadata: o.CustomMetadata, HTTPMetadata: o.HTTPMetadata.binding(), MD5: o.MD5}
 }
 
 func (r *reactor) objectPut(m api.Module, p []uint32) int32 {
@@ -257,7 +312,7 @@ func (r *reactor) objectPut(m api.Module, p []uint32) int32 {
 	if b == nil {
 		return r.fail(codeNoBinding, "object_put: no bucket is bound as %q", name)
 	}
-	info, err := b.Put(r.ctx, key, bytes.NewReader(body), binding.ObjectPutOptions{ContentType: o.ContentType, CustomMetadata: o.CustomMetadata})
+	info, err := b.Put(r.ctx, key, bytes.NewReader(body), o.binding())
 	if err != nil {
 		return r.fail(codeFailed, "object_put %s %q: %v", name, key, err)
 	}

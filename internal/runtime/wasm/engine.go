@@ -297,7 +297,7 @@ func (m *module) call(ctx context.Context, inst api.Module, f api.Function) ([]u
 
 // instantiate makes an instance of the module without running anything.
 func (m *module) instantiate(ctx context.Context, cfg wazero.ModuleConfig) (api.Module, error) {
-	ctx = experimental.WithMemoryAllocator(ctx, sizedAllocator{started: &m.startedSize})
+	ctx = experimental.WithMemoryAllocator(ctx, m.newMemoryAllocator())
 	return m.rt.InstantiateModule(ctx, m.compiled, cfg.WithStartFunctions())
 }
 

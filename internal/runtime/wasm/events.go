@@ -122,6 +122,7 @@ func (r *reactor) callEvent(ctx context.Context, id, export string) error {
 	r.stdout.start(ctx, id)
 	r.stderr.start(ctx, id)
 	defer func() {
+		r.closeStreams()
 		r.stdout.flush()
 		r.stderr.flush()
 		r.ctx, r.result, r.errMsg = nil, nil, ""

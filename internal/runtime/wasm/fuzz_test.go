@@ -90,6 +90,7 @@ func callHost(t *testing.T, inst api.Module, spec *runtime.Spec, name string, hf
 	r := &reactor{mod: &module{spec: *spec}, ctx: t.Context()}
 	r.req = &runtime.Request{ID: "fuzz", Method: "POST", URL: "http://svc.test/a?b=c", Header: http.Header{"X-A": {"1"}}, Body: []byte("body")}
 	r.w = httptest.NewRecorder()
+	defer r.closeStreams() // as at the end of every call into the guest
 	var rc int32
 	func() {
 		defer func() {

@@ -6,7 +6,9 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// sizedAllocator backs an instance's linear memory with a Go slice whose
+// sizedAllocator backs an instance's linear memory with a Go slice (for
+// modules whose instances wazero may close while they run, and systems
+// where memmap_unix.go's mappedAllocator is not built) whose
 // capacity starts at the size the module's instances had once started
 // (recorded with noteStarted), and grows by half past it. wazero's default
 // grows the slice to exactly each new size, and the Go runtime grows its

@@ -38,6 +38,11 @@ type reactor struct {
 	result   []byte // pending result (docs/abi.md: "results")
 	errMsg   string // message of the last error code
 	events   events // queue batches and cron ticks (events.go)
+
+	// Object bodies open across host calls (abi_streams.go), closed when
+	// the call into the guest ends.
+	streams    map[int32]*stream
+	nextStream int32
 }
 
 var (
@@ -76,12 +81,14 @@ func newReactor(ctx context.Context, m *module) (*reactor, error) {
 			continue
 		}
 		if _, err := m.call(cctx, inst, f); err != nil {
+			r.closeStreams()
 			r.stdout.flush()
 			r.stderr.flush()
 			_ = inst.Close(context.Background())
 			return nil, fmt.Errorf("%s: %w", name, r.guestError(ctx, err))
 		}
 	}
+	r.closeStreams()
 	if err := r.initEvents(cctx); err != nil {
 		_ = inst.Close(context.Background())
 		return nil, err
@@ -115,6 +122,7 @@ func (r *reactor) Fetch(ctx context.Context, req *runtime.Request, w http.Respon
 	r.stdout.start(ctx, req.ID)
 	r.stderr.start(ctx, req.ID)
 	defer func() {
+		r.closeStreams()
 		r.stdout.flush()
 		r.stderr.flush()
 		r.ctx, r.req, r.w, r.result, r.errMsg = nil, nil, nil, nil, ""

@@ -13,14 +13,20 @@ import (
 func appendList(b []byte, ss ...string) []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(ss)))
 	for _, s := range ss {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-		b = append(b, s...)
+		b = appendString(b, s)
 	}
 	return b
 }
 
+// appendString appends one string of a list: its length and its bytes.
+func appendString(b []byte, s string) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+
 // parseList decodes a string list at the start of b and returns the
-// strings and the number of bytes it took. Each string is a copy.
+// strings and the number of bytes it took. The strings are copies: b may
+// be guest memory.
 func parseList(b []byte) ([]string, int, error) {
 	if len(b) < 4 {
 		return nil, 0, fmt.Errorf("string list: %d bytes is too short for its count", len(b))
@@ -30,6 +36,9 @@ func parseList(b []byte) ([]string, int, error) {
 	if uint64(n)*4 > uint64(len(b)-4) {
 		return nil, 0, fmt.Errorf("string list: count %d does not fit in %d bytes", n, len(b))
 	}
+	// The strings are cut from one copy of b: one allocation, not one
+	// per string.
+	all := string(b)
 	out := make([]string, 0, n)
 	off := 4
 	for i := uint32(0); i < n; i++ {
@@ -41,7 +50,7 @@ func parseList(b []byte) ([]string, int, error) {
 		if uint64(l) > uint64(len(b)-off) {
 			return nil, 0, fmt.Errorf("string list: string %d: length %d runs past the end", i, l)
 		}
-		out = append(out, string(b[off:off+int(l)]))
+		out = append(out, all[off:off+int(l)])
 		off += int(l)
 	}
 	return out, off, nil

@@ -61,3 +61,23 @@ func hHttpFetch(binding string, head unsafe.Pointer, headLen uint32, body unsafe
 func hQueueSend(binding string, body unsafe.Pointer, bodyLen uint32, opts string) int32 {
 	return codeUnavailable
 }
+
+func hEnvList(buf unsafe.Pointer, bufCap uint32) int32 { return codeUnavailable }
+
+func hKvGetWithMetadata(binding, key string, buf unsafe.Pointer, bufCap uint32) int32 {
+	return codeUnavailable
+}
+
+func hObjectOpen(binding, key, opts string, buf unsafe.Pointer, bufCap uint32) int32 {
+	return codeUnavailable
+}
+
+func hObjectPutStream(binding, key, opts string) int32 { return codeUnavailable }
+
+func hStreamRead(handle int32, buf unsafe.Pointer, bufCap uint32) int32 { return codeUnavailable }
+
+func hStreamWrite(handle int32, p unsafe.Pointer, n uint32) int32 { return codeUnavailable }
+
+func hStreamFinish(handle int32, buf unsafe.Pointer, bufCap uint32) int32 { return codeUnavailable }
+
+func hStreamClose(handle int32) int32 { return codeUnavailable }

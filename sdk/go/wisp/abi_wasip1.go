@@ -85,3 +85,37 @@ func hHttpFetch(binding string, head unsafe.Pointer, headLen uint32, body unsafe
 //go:wasmimport wisp queue_send
 //go:noescape
 func hQueueSend(binding string, body unsafe.Pointer, bodyLen uint32, opts string) int32
+
+// Added within ABI v1.
+
+//go:wasmimport wisp env_list
+//go:noescape
+func hEnvList(buf unsafe.Pointer, bufCap uint32) int32
+
+//go:wasmimport wisp kv_get_with_metadata
+//go:noescape
+func hKvGetWithMetadata(binding, key string, buf unsafe.Pointer, bufCap uint32) int32
+
+//go:wasmimport wisp object_open
+//go:noescape
+func hObjectOpen(binding, key, opts string, buf unsafe.Pointer, bufCap uint32) int32
+
+//go:wasmimport wisp object_put_stream
+//go:noescape
+func hObjectPutStream(binding, key, opts string) int32
+
+//go:wasmimport wisp stream_read
+//go:noescape
+func hStreamRead(handle int32, buf unsafe.Pointer, bufCap uint32) int32
+
+//go:wasmimport wisp stream_write
+//go:noescape
+func hStreamWrite(handle int32, p unsafe.Pointer, n uint32) int32
+
+//go:wasmimport wisp stream_finish
+//go:noescape
+func hStreamFinish(handle int32, buf unsafe.Pointer, bufCap uint32) int32
+
+//go:wasmimport wisp stream_close
+//go:noescape
+func hStreamClose(handle int32) int32

@@ -132,12 +132,35 @@ type ObjectInfo struct {
 	Uploaded       time.Time         `json:"uploaded"`
 	ContentType    string            `json:"content_type,omitempty"`
 	CustomMetadata map[string]string `json:"custom_metadata,omitempty"`
+	HTTPMetadata   *HTTPMetadata     `json:"http_metadata,omitempty"` // nil when none was stored
+	// Range is the byte range a Get or Open returned (nil elsewhere).
+	Range *Range `json:"range,omitempty"`
+}
+
+// HTTPMetadata are the HTTP headers other than Content-Type stored with
+// an object (R2's httpMetadata). WriteHeaders sets them on a response.
+type HTTPMetadata struct {
+	ContentLanguage    string    `json:"content_language,omitempty"`
+	ContentDisposition string    `json:"content_disposition,omitempty"`
+	ContentEncoding    string    `json:"content_encoding,omitempty"`
+	CacheControl       string    `json:"cache_control,omitempty"`
+	CacheExpiry        time.Time `json:"cache_expiry,omitzero"` // sent as Expires
+}
+
+// Range is a byte range of an object.
+type Range struct {
+	Offset int64 `json:"offset"`
+	Length int64 `json:"length"`
 }
 
 // ObjectPutOptions are Put's options.
 type ObjectPutOptions struct {
 	ContentType    string            `json:"content_type,omitempty"`
 	CustomMetadata map[string]string `json:"custom_metadata,omitempty"`
+	HTTPMetadata   *HTTPMetadata     `json:"http_metadata,omitempty"`
+	// MD5, when set (hex), must match the body's digest, else the put
+	// fails and nothing is stored.
+	MD5 string `json:"md5,omitempty"`
 }
 
 // ObjectGetOptions select a byte range; zero values mean the whole object.

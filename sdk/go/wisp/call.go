@@ -47,8 +47,13 @@ func callError(op string, rc int32) error {
 	case codeUnavailable:
 		return ErrUnavailable
 	}
-	var buf [1024]byte
+	var small [1024]byte
+	buf := small[:]
 	n := hErrorRead(unsafe.Pointer(&buf[0]), uint32(len(buf)))
-	msg := string(buf[:min(int(n), len(buf))])
+	if int(n) > len(buf) { // a long message (it may quote a long key): read it whole
+		buf = make([]byte, n)
+		n = hErrorRead(unsafe.Pointer(&buf[0]), uint32(len(buf)))
+	}
+	msg := string(buf[:max(0, min(int(n), len(buf)))])
 	return &Error{Op: op, Code: int(rc), Message: msg}
 }

@@ -24,7 +24,10 @@
 // Queue{Binding: "ORDERS"}, Service("INVENTORY") (an *http.Client), and
 // outbound HTTP through http.DefaultClient (or Transport{}), allowed to
 // the hosts in [outbound] allowed_hosts. Standard output, standard error
-// and the log package go to the service's logs.
+// and the log package go to the service's logs. Env lists every name the
+// service has. Objects of any size stream through Bucket.Open and
+// Bucket.PutStream (or PutReader) in small pieces; Get and Put hold the
+// body whole.
 //
 // A service that consumes a queue or runs crons registers its handlers
 // from main with HandleQueue and HandleScheduled (with or without Serve).

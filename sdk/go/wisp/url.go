@@ -10,6 +10,12 @@ import (
 // host name and a path and query made of characters that need no
 // escaping, where both give the same URL. Anything else goes to url.Parse.
 func parseURL(s string) (*url.URL, error) {
+	return parseURLInto(new(url.URL), s)
+}
+
+// parseURLInto is parseURL filling u on the fast path (so that u can be
+// allocated with other things); url.Parse's result is returned as it is.
+func parseURLInto(u *url.URL, s string) (*url.URL, error) {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok || (scheme != "http" && scheme != "https") {
 		return url.Parse(s)
@@ -22,7 +28,8 @@ func parseURL(s string) (*url.URL, error) {
 	if !plain(path, pathChars) || !plain(query, queryChars) {
 		return url.Parse(s)
 	}
-	return &url.URL{Scheme: scheme, Host: rest[:i], Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}, nil
+	*u = url.URL{Scheme: scheme, Host: rest[:i], Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
+	return u, nil
 }
 
 // Characters a path keeps as they are (url.URL.EscapedPath does not

@@ -6,11 +6,15 @@ package wasmtest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,4 +119,63 @@ func (n *Node) Do(t testing.TB, method, path string, header http.Header, body st
 func (n *Node) Get(t testing.TB, path string) *Response {
 	t.Helper()
 	return n.Do(t, http.MethodGet, path, nil, "")
+}
+
+var (
+	buildMu sync.Mutex
+	builds  = map[string]*goBuild{}
+)
+
+type goBuild struct {
+	once sync.Once
+	code []byte
+	err  error
+}
+
+// BuildGo builds the Go guest in the package folder dir (a main package
+// on the wisp Go SDK) for wasip1 as a reactor, once per test process, and
+// returns the module. -trimpath keeps the bytes the same from build to
+// build of the same source, so the compiled code in CacheDir is reused.
+func BuildGo(t testing.TB, dir string) []byte {
+	t.Helper()
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildMu.Lock()
+	b := builds[abs]
+	if b == nil {
+		b = &goBuild{}
+		builds[abs] = b
+	}
+	buildMu.Unlock()
+	b.once.Do(func() {
+		tmp, err := os.MkdirTemp("", "wisp-go-guest-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		defer os.RemoveAll(tmp)
+		out := filepath.Join(tmp, "guest.wasm")
+		cmd := exec.Command(goTool(), "build", "-trimpath", "-buildmode=c-shared", "-o", out, ".")
+		cmd.Dir = abs
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", dir, err, msg)
+			return
+		}
+		b.code, b.err = os.ReadFile(out)
+	})
+	if b.err != nil {
+		t.Fatalf("build the Go guest: %v", b.err)
+	}
+	return b.code
+}
+
+// goTool is the go command that runs the tests.
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(goruntime.GOROOT(), "bin", "go")
 }

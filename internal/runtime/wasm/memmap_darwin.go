@@ -1,0 +1,4 @@
+package wasm
+
+// adviseHugePages does nothing: macOS has no madvise for it.
+func adviseHugePages([]byte) {}
