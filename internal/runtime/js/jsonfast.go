@@ -2,6 +2,7 @@ package js
 
 import (
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -53,25 +54,29 @@ func (j *jsonFast) value(v goja.Value, depth int) bool {
 	if o, ok := v.(*goja.Object); ok {
 		return j.object0(o, depth)
 	}
-	switch x := v.Export().(type) {
-	case string:
+	// Dispatch on the exported type rather than Export(), which boxes the
+	// value in an interface (an allocation per string or number).
+	switch v.ExportType() {
+	case typeString:
+		x := v.String()
 		if strings.ContainsRune(x, utf8.RuneError) {
 			return false // maybe a lone surrogate, which only JSON.stringify sees
 		}
 		j.str(x)
 		return true
-	case bool:
-		if x {
+	case typeBool:
+		if v.ToBoolean() {
 			j.b.WriteString("true")
 		} else {
 			j.b.WriteString("false")
 		}
 		return true
-	case int64:
-		j.b.WriteString(strconv.FormatInt(x, 10))
+	case typeInt64:
+		var buf [24]byte
+		j.b.Write(strconv.AppendInt(buf[:0], v.ToInteger(), 10))
 		return true
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
+	case typeFloat64:
+		if x := v.ToFloat(); math.IsNaN(x) || math.IsInf(x, 0) {
 			j.b.WriteString("null")
 		} else {
 			j.b.WriteString(v.String())
@@ -80,6 +85,13 @@ func (j *jsonFast) value(v goja.Value, depth int) bool {
 	}
 	return false
 }
+
+var (
+	typeString  = reflect.TypeFor[string]()
+	typeBool    = reflect.TypeFor[bool]()
+	typeInt64   = reflect.TypeFor[int64]()
+	typeFloat64 = reflect.TypeFor[float64]()
+)
 
 func (j *jsonFast) object0(o *goja.Object, depth int) bool {
 	if depth >= jsonFastMaxDepth {

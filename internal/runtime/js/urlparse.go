@@ -249,8 +249,9 @@ func fastParseRelative(input, base string) (*urlRec, bool) {
 	return u, true
 }
 
-// fastHostPort accepts a lowercase ASCII domain that is not an IPv4
-// address or an IDNA label, and an optional decimal port.
+// fastHostPort accepts a lowercase ASCII domain that is not an IDNA
+// label, or an IPv4 address in dotted-decimal form, and an optional
+// decimal port.
 func fastHostPort(a, scheme string) (host, port string, ok bool) {
 	host = a
 	if i := strings.IndexByte(a, ':'); i >= 0 {
@@ -270,6 +271,11 @@ func fastHostPort(a, scheme string) (host, port string, ok bool) {
 	}
 	if host == "" {
 		return "", "", false
+	}
+	if c := host[len(host)-1]; c >= '0' && c <= '9' {
+		// Ends in a number: an IPv4 address. Only the dotted-decimal form
+		// the spec serializes back unchanged is taken here.
+		return host, port, canonicalIPv4(host)
 	}
 	label := 0 // start of the current label
 	for i := 0; i <= len(host); i++ {
@@ -350,4 +356,41 @@ func noDotSegments(path string) bool {
 		}
 	}
 	return true
+}
+
+// canonicalIPv4 reports whether host is four decimal numbers of 0-255
+// without leading zeros, joined by dots: the IPv4 serializer's own output,
+// which the host parser maps to itself.
+func canonicalIPv4(host string) bool {
+	parts := 0
+	for len(host) > 0 {
+		n := 0
+		for n < len(host) && host[n] != '.' {
+			n++
+		}
+		p := host[:n]
+		if n == 0 || n > 3 || (n > 1 && p[0] == '0') {
+			return false
+		}
+		v := 0
+		for i := 0; i < n; i++ {
+			c := p[i]
+			if c < '0' || c > '9' {
+				return false
+			}
+			v = v*10 + int(c-'0')
+		}
+		if v > 255 {
+			return false
+		}
+		parts++
+		if n == len(host) {
+			break
+		}
+		host = host[n+1:]
+		if host == "" {
+			return false // a trailing dot
+		}
+	}
+	return parts == 4
 }

@@ -95,6 +95,9 @@ func TestURLFastPathAgreesWithParser(t *testing.T) {
 		"http://localhost/", "https://example.com", "http://a.b.c:8080/x/y?z=1#f", "https://example.com:443/p",
 		"http://example.com:80", "http://x.y/%41%zz?q='a'#h", "http://x.y/a;b,c=d@e", "https://h.example/?",
 		"https://h.example/#", "http://h.example:65535/", "http://h.example/..hidden", "http://h.example/a/.b/..c",
+		"http://127.0.0.1:8080/json?q=1", "http://10.0.0.255/", "https://255.255.255.255:443/", "http://0.0.0.0/",
+		"http://1.2.3/", "http://1.2.3.4.5/", "http://01.2.3.4/", "http://1.2.3.256/", "http://1.2.3.4./", "http://0x7f.0.0.1/",
+		"http://a.1/", "http://1.2.3.04/",
 	}
 	for _, c := range wptCases(t) {
 		inputs = append(inputs, c.Input)
@@ -122,7 +125,7 @@ func TestURLFastPathAgreesWithParser(t *testing.T) {
 }
 
 func FuzzURLFastPath(f *testing.F) {
-	for _, s := range []string{"http://localhost/", "https://a.example:8443/x?y#z", "http://x/%2e/", "http://0x7f/", "https://xn--a.example/"} {
+	for _, s := range []string{"http://localhost/", "https://a.example:8443/x?y#z", "http://x/%2e/", "http://0x7f/", "https://xn--a.example/", "http://127.0.0.1:8787/x?q=1", "http://1.2.3.4.5/"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
