@@ -35,6 +35,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().Float64Var(&f.traceSample, "trace-sample", 1, "fraction of new traces recorded, 0 to 1 (0: no tracing)")
 	cmd.Flags().StringVar(&f.observe.OTLPEndpoint, "otlp-endpoint", "", "also export traces to this OTLP/HTTP collector (e.g. http://127.0.0.1:4318)")
 	cmd.Flags().IntVar(&f.observe.TraceBuffer, "trace-buffer", 0, "spans kept on the node for wisp trace (default 4096)")
+	cmd.Flags().IntVar(&f.observe.CPUSample, "cpu-sample", 0, "read the CPU clock for one invocation in N of each version, estimate the others (default 8; 1: measure every invocation)")
 	cmd.Flags().BoolVar(&f.observe.Off, "no-observe", false, "no metrics, traces or usage metering (to measure their cost)")
 	_ = cmd.Flags().MarkHidden("no-observe")
 	cmd.Flags().StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "let services' outbound fetch reach this loopback/private/link-local range (CIDR; repeatable), if their allowed_hosts list it")

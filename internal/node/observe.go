@@ -36,6 +36,9 @@ type Observability struct {
 	OTLPEndpoint string
 	// TraceBuffer bounds the spans kept for `wisp trace` (default 4096).
 	TraceBuffer int
+	// CPUSample measures the CPU time of one invocation in CPUSample of
+	// each version and estimates the others' (default 8; 1: every one).
+	CPUSample int
 }
 
 // nodeIDFile names this node in the usage it stores and the spans it
@@ -82,7 +85,7 @@ func (n *Node) startObserve(ctx context.Context) error {
 	}
 	n.obs, err = observe.New(observe.Config{
 		TraceSample: oc.TraceSample, NoTracing: oc.NoTracing, OTLPEndpoint: oc.OTLPEndpoint,
-		TraceBuffer: oc.TraceBuffer, Node: id, Usage: n.meter, Logger: n.log,
+		TraceBuffer: oc.TraceBuffer, CPUSample: oc.CPUSample, Node: id, Usage: n.meter, Logger: n.log,
 	})
 	if err != nil {
 		return err

@@ -96,6 +96,7 @@ type Invocation struct {
 	stopped  time.Time // the guest returned
 	freed    time.Time // lingering work ended and the instance was given back
 	cpu0     int64
+	measured bool // the CPU clock was read for this one (sampleCPU)
 	wall     time.Duration
 	cpu      time.Duration
 	status   int
@@ -243,8 +244,10 @@ func (inv *Invocation) Accepted() {
 // Start says an instance of svc (the version that runs it, which differs
 // from the one it was begun for when that one was retired meanwhile) now
 // runs the invocation on the calling goroutine, until Stop on the same
-// goroutine. The goroutine stays locked to its OS thread in between so
-// that the thread's CPU clock measures it.
+// goroutine. For the invocations whose CPU time is measured (one in
+// CPUSample of the version's, the first included), the goroutine stays
+// locked to its OS thread in between so that the thread's CPU clock
+// measures it; the others' CPU is estimated (Stop).
 func (inv *Invocation) Start(svc *Service, cold bool) {
 	if inv == nil {
 		return
@@ -253,9 +256,14 @@ func (inv *Invocation) Start(svc *Service, cold bool) {
 		inv.svc = svc
 	}
 	inv.state, inv.cold = running, cold
-	goruntime.LockOSThread()
-	inv.cpu0 = threadCPU()
+	// The CPU clock is read inside the wall clock's readings, so CPU
+	// never exceeds the running time.
 	inv.taken = time.Now()
+	if CPUMeasured && inv.svc.sampleCPU() {
+		inv.measured = true
+		goruntime.LockOSThread()
+		inv.cpu0 = threadCPU()
+	}
 }
 
 // Stop says the guest returned with err (nil, or what made it fail),
@@ -264,12 +272,20 @@ func (inv *Invocation) Stop(err error) {
 	if inv == nil || inv.state != running {
 		return
 	}
+	var cpu int64
+	if inv.measured {
+		cpu = threadCPU()
+		goruntime.UnlockOSThread()
+	}
 	now := time.Now()
-	cpu := threadCPU()
-	goruntime.UnlockOSThread()
 	inv.state, inv.stopped = stopped, now
-	if cpu >= inv.cpu0 && inv.cpu0 != 0 {
-		inv.cpu = time.Duration(cpu - inv.cpu0)
+	if inv.measured {
+		if cpu >= inv.cpu0 && inv.cpu0 != 0 {
+			inv.cpu = min(time.Duration(cpu-inv.cpu0), now.Sub(inv.taken))
+			inv.svc.learnCPU(inv.cpu, now.Sub(inv.taken))
+		}
+	} else {
+		inv.cpu = inv.svc.estimateCPU(now.Sub(inv.taken))
 	}
 	inv.out = classify(err)
 	inv.done()
@@ -397,7 +413,8 @@ func (inv *Invocation) finish() {
 	}
 	sp.call = callInfo{
 		version: s.version, reqID: inv.reqID, method: inv.method, path: inv.path, status: inv.status,
-		wall: inv.wall, cpu: inv.cpu, trigger: inv.trigger, out: out, cold: inv.cold, ran: inv.state == stopped,
+		wall: inv.wall, cpu: inv.cpu, cpuEstimated: inv.state == stopped && !inv.measured && CPUMeasured,
+		trigger: inv.trigger, out: out, cold: inv.cold, ran: inv.state == stopped,
 	}
 	s.o.record(sp)
 }
@@ -426,6 +443,9 @@ func (c *callInfo) attributes() []attribute.KeyValue {
 			attrs = append(attrs, attribute.Bool("wisp.cold_start", true))
 		}
 		attrs = append(attrs, attribute.Int64("wisp.wall_ns", int64(c.wall)), attribute.Int64("wisp.cpu_ns", int64(c.cpu)))
+		if c.cpuEstimated {
+			attrs = append(attrs, attribute.Bool("wisp.cpu_estimated", true))
+		}
 	}
 	return attrs
 }

@@ -95,6 +95,11 @@ type Service struct {
 	reqBytes    atomic.Pointer[prometheus.Counter]
 	respBytes   atomic.Pointer[prometheus.Counter]
 	egress      atomic.Pointer[prometheus.Counter]
+
+	// CPU sampling (cpu.go): invocations started, and the CPU share of
+	// running time measured on the sampled ones, in parts per million.
+	cpuTick  atomic.Uint64
+	cpuShare atomic.Uint64
 }
 
 // Service makes what observes one loaded version of a service whose
@@ -104,6 +109,7 @@ func (o *Observer) Service(name, version string, memoryMB int) *Service {
 		return nil
 	}
 	s := &Service{o: o, name: name, version: version, traced: o.Tracing()}
+	s.cpuShare.Store(ppm)
 	if o.cfg.Usage != nil {
 		s.usage = o.cfg.Usage.Counter(name, memoryMB)
 	}

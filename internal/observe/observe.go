@@ -33,9 +33,14 @@ type Config struct {
 	// TraceBuffer bounds the spans kept on the node; the oldest traces
 	// go first. Default DefaultTraceBuffer.
 	TraceBuffer int
-	Node        string       // node id: service.instance.id of its spans
-	Usage       *usage.Meter // where invocations' usage is counted; nil: not metered
-	Logger      *slog.Logger
+	// CPUSample: one invocation in CPUSample of each version has its CPU
+	// time read from the thread's clock; the others' is estimated from
+	// their running time at the share the measured ones used (cpu.go).
+	// 1 measures every invocation; 0 means DefaultCPUSample.
+	CPUSample int
+	Node      string       // node id: service.instance.id of its spans
+	Usage     *usage.Meter // where invocations' usage is counted; nil: not metered
+	Logger    *slog.Logger
 }
 
 // DefaultTraceSample records every trace.
@@ -68,6 +73,12 @@ func New(cfg Config) (*Observer, error) {
 	}
 	if cfg.TraceSample == 0 {
 		cfg.TraceSample = DefaultTraceSample
+	}
+	if cfg.CPUSample == 0 {
+		cfg.CPUSample = DefaultCPUSample
+	}
+	if cfg.CPUSample < 0 {
+		return nil, fmt.Errorf("CPU sample %d is not a positive number of invocations", cfg.CPUSample)
 	}
 	if cfg.TraceSample < 0 || cfg.TraceSample > 1 {
 		return nil, fmt.Errorf("trace sample %v is not between 0 and 1", cfg.TraceSample)

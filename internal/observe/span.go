@@ -46,6 +46,7 @@ type callInfo struct {
 	version, reqID, method, path string
 	status                       int
 	wall, cpu                    time.Duration
+	cpuEstimated                 bool
 	trigger                      Trigger
 	out                          outcome
 	cold, ran                    bool
