@@ -109,7 +109,7 @@ queue = "done"
 				return fmt.Errorf("%s%v = %v, want %v", w.name, w.labels, v, w.value)
 			}
 		}
-		if age := value(scrape(t, n), "wisp_queue_oldest_message_age_seconds", map[string]string{"queue": "done"}); age <= 0 {
+		if age := value(fams, "wisp_queue_oldest_message_age_seconds", map[string]string{"queue": "done"}); age <= 0 {
 			return fmt.Errorf("the oldest message of done is %v s old, want > 0", age)
 		}
 		return nil

@@ -95,6 +95,7 @@ type Runner struct {
 	c      Consumer
 	cons   jetstream.Consumer
 	sem    chan struct{}
+	counts *counters          // what it did, for the metrics (counts.go)
 	cancel context.CancelFunc // stops fetching
 	base   context.Context    // handlers' context, ended by Stop's deadline
 	abort  context.CancelFunc
@@ -146,7 +147,7 @@ func (q *Queues) Start(ctx context.Context, c Consumer) (*Runner, error) {
 	}
 	fetchCtx, cancel := context.WithCancel(context.Background())
 	base, abort := context.WithCancel(context.Background())
-	r := &Runner{q: q, c: c, cons: cons, sem: make(chan struct{}, c.Policy.MaxConcurrency), cancel: cancel, base: base, abort: abort, done: make(chan struct{})}
+	r := &Runner{q: q, c: c, cons: cons, counts: q.countsFor(c.Queue), sem: make(chan struct{}, c.Policy.MaxConcurrency), cancel: cancel, base: base, abort: abort, done: make(chan struct{})}
 	go r.loop(fetchCtx)
 	return r, nil
 }
@@ -348,7 +349,7 @@ func (r *Runner) call(b *Batch) (decisions []Decision, err error) {
 
 func (r *Runner) settle(m *Message, d Decision, herr error) {
 	if d.Verdict == Ack || (d.Verdict == Undecided && herr == nil) {
-		r.q.countsFor(r.c.Queue).acked.Add(1)
+		r.counts.acked.Add(1)
 		if err := m.raw.Ack(); err != nil {
 			r.c.Log.Warn("acknowledge message", "id", m.ID, "error", err)
 		}
@@ -388,7 +389,7 @@ func (r *Runner) backoff(attempts int) time.Duration {
 // acknowledged, so that waiting retries do not hold the consumer's
 // in-flight budget; if that fails, JetStream redelivers it instead.
 func (r *Runner) retry(m *Message, delay time.Duration) {
-	r.q.countsFor(r.c.Queue).retried.Add(1)
+	r.counts.retried.Add(1)
 	if delay <= 0 {
 		if err := m.raw.Nak(); err != nil {
 			r.c.Log.Warn("return message for retry", "id", m.ID, "error", err)
@@ -421,7 +422,7 @@ func (r *Runner) retry(m *Message, delay time.Duration) {
 func (r *Runner) deadLetter(m *Message, reason string) {
 	dlq := r.c.Policy.DeadLetter
 	if dlq == "" {
-		r.q.countsFor(r.c.Queue).dropped.Add(1)
+		r.counts.dropped.Add(1)
 		if r.c.OnDrop != nil {
 			r.c.OnDrop(m, reason)
 		}
@@ -445,7 +446,7 @@ func (r *Runner) deadLetter(m *Message, reason string) {
 		_ = m.raw.NakWithDelay(time.Second)
 		return
 	}
-	r.q.countsFor(r.c.Queue).deadLettered.Add(1)
+	r.counts.deadLettered.Add(1)
 	if err := m.raw.Ack(); err != nil {
 		r.c.Log.Warn("acknowledge dead-lettered message", "id", m.ID, "error", err)
 	}
