@@ -125,3 +125,31 @@ func BenchmarkRequestPath(b *testing.B) {
 		w.finish()
 	}
 }
+
+func TestAppendHeader(t *testing.T) {
+	for _, h := range []http.Header{
+		{},
+		{"Content-Type": {"text/plain"}},
+		{"Content-Type": {"a", "b"}},
+		{"X-One": {"1"}},
+		{"Content-Type": {"text/plain"}, "Set-Cookie": {"a=1", "b=2"}, "X-Empty": {}},
+	} {
+		ss, err := viewList(appendHeader([]byte("prefix"), h)[len("prefix"):])
+		if err != nil {
+			t.Fatalf("%v: %v", h, err)
+		}
+		got := http.Header{}
+		for i := 0; i+1 < len(ss); i += 2 {
+			got[ss[i]] = append(got[ss[i]], ss[i+1])
+		}
+		want := http.Header{}
+		for k, vs := range h {
+			if len(vs) > 0 {
+				want[k] = vs
+			}
+		}
+		if len(ss)%2 != 0 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%v encoded as %q", h, ss)
+		}
+	}
+}
