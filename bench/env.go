@@ -28,6 +28,7 @@ import (
 type target struct {
 	name, workload, url string
 	baseline            bool
+	pid                 int // the server process, whose CPU time is read around each run (0: not read)
 }
 
 // peer starts a server and returns what it serves. It registers what it
@@ -109,6 +110,8 @@ func (e *env) startWisp(data string, flags ...string) (*wispNode, error) {
 }
 
 func (n *wispNode) stop() { stopServer(n.cmd) }
+
+func (n *wispNode) pid() int { return n.cmd.Process.Pid }
 
 // rss is the node's resident set size in bytes (Linux).
 func (n *wispNode) rss() (int64, error) { return rssOf(n.cmd.Process.Pid) }
@@ -241,8 +244,8 @@ func rawPeer(_ context.Context, e *env) ([]target, error) {
 	}
 	e.cleanup(func() { stopServer(cmd) })
 	return []target{
-		{name: "raw net/http hello", workload: "hello", url: "http://" + addr + "/hello", baseline: true},
-		{name: "raw net/http json", workload: "json", url: "http://" + addr + "/json?q=1", baseline: true},
+		{name: "raw net/http hello", workload: "hello", url: "http://" + addr + "/hello", baseline: true, pid: cmd.Process.Pid},
+		{name: "raw net/http json", workload: "json", url: "http://" + addr + "/json?q=1", baseline: true, pid: cmd.Process.Pid},
 	}, nil
 }
 
@@ -293,8 +296,8 @@ func wispJSPeer(_ context.Context, e *env) ([]target, error) {
 		}
 	}
 	return []target{
-		{name: "wisp JS hello", workload: "hello", url: "http://" + n.gateway + "/hello"},
-		{name: "wisp JS json", workload: "json", url: "http://" + n.gateway + "/json?q=1"},
+		{name: "wisp JS hello", workload: "hello", url: "http://" + n.gateway + "/hello", pid: n.pid()},
+		{name: "wisp JS json", workload: "json", url: "http://" + n.gateway + "/json?q=1", pid: n.pid()},
 	}, nil
 }
 
