@@ -110,6 +110,17 @@ func (s *Store) run(ctx context.Context) {
 		select {
 		case e := <-s.in:
 			batch = append(batch, e)
+			// Take what else is waiting without a three-way select per
+			// entry (every request sends one).
+		drain:
+			for len(batch) < maxBatch {
+				select {
+				case e := <-s.in:
+					batch = append(batch, e)
+				default:
+					break drain
+				}
+			}
 			if len(batch) < maxBatch {
 				continue
 			}
