@@ -68,10 +68,24 @@ func density(e *env, o options) error {
 	for i, k := range order {
 		urls[i] = "http://" + n.gateway + "/" + name(k)
 	}
-	cold, warm, err := timeColdWarm(urls)
+	pairs := make([]string, 0, 2*len(urls))
+	for _, u := range urls {
+		pairs = append(pairs, u, u)
+	}
+	loadBefore := loadAverage()
+	tRun := time.Now()
+	visits, err := timeVisits(pairs)
 	if err != nil {
 		return err
 	}
+	missing, serr := addServerTimes(n.client, visits)
+	var coldV, warmV []visit
+	for i := 0; i < len(visits); i += 2 {
+		coldV = append(coldV, visits[i])
+		warmV = append(warmV, visits[i+1])
+	}
+	cold, warm := clientTimes(coldV), clientTimes(warmV)
+	coldS, warmS := serverTimes(coldV), serverTimes(warmV)
 	rawURLs := make([]string, len(urls))
 	for i := range rawURLs {
 		rawURLs[i] = "http://" + rawAddr + "/hello"
@@ -80,6 +94,7 @@ func density(e *env, o options) error {
 	if err != nil {
 		return err
 	}
+	loadAfter := loadAverage()
 	rssServed, _ := n.rss()
 	infos, err := n.client.Services(context.Background())
 	if err != nil {
@@ -102,6 +117,7 @@ func density(e *env, o options) error {
 	fmt.Printf("%-52s %s\n", "node RSS after each answered once", mb(rssServed))
 	fmt.Printf("%-52s %s (empty node: %s)\n", "node start-up with all services", n.started.Round(time.Millisecond), emptyStart.Round(time.Millisecond))
 	fmt.Printf("%-52s %d of %d requests\n", "cold starts counted by the node", colds, o.services)
+	fmt.Printf("%-52s %s before, %s after\n", "load average (1 min) around the requests", loadBefore, loadAfter)
 	fmt.Printf("\n%-36s %9s %9s %9s %9s\n", "first request of each service", "p50", "p99", "max", "vs raw p50")
 	for _, r := range []struct {
 		name string
@@ -110,27 +126,24 @@ func density(e *env, o options) error {
 		fmt.Printf("%-36s %9s %9s %9s %9s\n", r.name, pct(r.lat, 50).Round(time.Microsecond), pct(r.lat, 99).Round(time.Microsecond),
 			r.lat[len(r.lat)-1].Round(time.Microsecond), fmt.Sprintf("%.1f×", float64(pct(r.lat, 50))/float64(pct(rawLat, 50))))
 	}
+	fmt.Printf("\n%-36s %9s %9s %9s %9s\n", "the same requests, on the node", "p50", "p99", "max", "n")
+	for _, r := range []struct {
+		name string
+		lat  []time.Duration
+	}{{"wisp JS, from zero (cold start)", coldS}, {"wisp JS, second request (warm)", warmS}} {
+		if len(r.lat) == 0 {
+			continue
+		}
+		fmt.Printf("%-36s %9s %9s %9s %9d\n", r.name, pct(r.lat, 50).Round(time.Microsecond), pct(r.lat, 99).Round(time.Microsecond),
+			r.lat[len(r.lat)-1].Round(time.Microsecond), len(r.lat))
+	}
+	if missing > 0 {
+		fmt.Printf("(%d requests had no span on the node; first: %v)\n", missing, serr)
+	}
+	fmt.Printf("\n(the first request was sent %s after the node was started)\n", tRun.Sub(n.execAt).Round(time.Millisecond))
+	printSlowest("first requests", coldV, tRun, 8)
+	printSlowest("second requests", warmV, tRun, 5)
 	return nil
-}
-
-// timeColdWarm requests each URL twice in a row on one connection: the
-// first finds the service at zero, the second finds the instance warm.
-func timeColdWarm(urls []string) (cold, warm []time.Duration, err error) {
-	pairs := make([]string, 0, 2*len(urls))
-	for _, u := range urls {
-		pairs = append(pairs, u, u)
-	}
-	lat, err := timeEachUnsorted(pairs)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := 0; i < len(lat); i += 2 {
-		cold = append(cold, lat[i])
-		warm = append(warm, lat[i+1])
-	}
-	sortDur(cold)
-	sortDur(warm)
-	return cold, warm, nil
 }
 
 // waitScaledToZero polls the admin API until no service has an instance.
