@@ -20,10 +20,10 @@ import (
 // share of time spent marking grows with the allocation rate and shrinks
 // with GOGC, whatever the size of the live heap, so the node collects
 // when the heap has grown to three times its live size instead of two:
-// half as many mark phases, for at most 1.5 times the heap. (Four, five
-// times: fewer still, but the idle node of 1,000 services then held
-// 156 MB instead of 89 MB, and 415 MB right after deploying them; the
-// issue's budget is 500.) The soft memory limit is the backstop that
+// half as many mark phases, for at most 1.5 times the heap. (GOGC=400:
+// fewer still, but the idle node of 1,000 services then held 141-156 MB
+// instead of ~89 MB, and up to 428 MB right after deploying them; the
+// density goal's budget is 500.) The soft memory limit is the backstop that
 // makes collections more frequent again as memory runs out. The JS
 // memory governor forces its own collections when an instance could be
 // over its limit, whatever the pacing.
