@@ -73,10 +73,16 @@ func density(e *env, o options) error {
 		pairs = append(pairs, u, u)
 	}
 	loadBefore := loadAverage()
+	gcBefore, gcErr := n.gcCount()
 	tRun := time.Now()
 	visits, err := timeVisits(pairs)
 	if err != nil {
 		return err
+	}
+	loadAfter := loadAverage()
+	gcAfter, err := n.gcCount()
+	if gcErr == nil {
+		gcErr = err
 	}
 	missing, serr := addServerTimes(n.client, visits)
 	var coldV, warmV []visit
@@ -94,7 +100,6 @@ func density(e *env, o options) error {
 	if err != nil {
 		return err
 	}
-	loadAfter := loadAverage()
 	rssServed, _ := n.rss()
 	infos, err := n.client.Services(context.Background())
 	if err != nil {
@@ -118,6 +123,9 @@ func density(e *env, o options) error {
 	fmt.Printf("%-52s %s (empty node: %s)\n", "node start-up with all services", n.started.Round(time.Millisecond), emptyStart.Round(time.Millisecond))
 	fmt.Printf("%-52s %d of %d requests\n", "cold starts counted by the node", colds, o.services)
 	fmt.Printf("%-52s %s before, %s after\n", "load average (1 min) around the requests", loadBefore, loadAfter)
+	if gcErr == nil {
+		fmt.Printf("%-52s %d\n", "collections by the node during the requests", gcAfter-gcBefore)
+	}
 	fmt.Printf("\n%-36s %9s %9s %9s %9s\n", "first request of each service", "p50", "p99", "max", "vs raw p50")
 	for _, r := range []struct {
 		name string

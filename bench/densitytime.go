@@ -128,3 +128,25 @@ func loadAverage() string {
 	}
 	return "?"
 }
+
+// gcCount is how many collections the node has completed, from its
+// /metrics (Go's collector: go_gc_duration_seconds_count).
+func (n *wispNode) gcCount() (int, error) {
+	resp, err := http.Get(n.admin + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_gc_duration_seconds_count "); ok {
+			var c int
+			_, err := fmt.Sscan(v, &c)
+			return c, err
+		}
+	}
+	return 0, fmt.Errorf("no go_gc_duration_seconds_count in the node's /metrics")
+}

@@ -83,6 +83,7 @@ type wispNode struct {
 	data    string
 	started time.Duration // from exec to the gateway accepting requests
 	execAt  time.Time     // when it was started
+	admin   string        // the admin API's base URL
 	client  *client.Client
 }
 
@@ -105,7 +106,8 @@ func (e *env) startWisp(data string, flags ...string) (*wispNode, error) {
 		stopServer(cmd)
 		return nil, err
 	}
-	n.client = client.New(strings.TrimSpace(string(url)), strings.TrimSpace(string(token)))
+	n.admin = strings.TrimSpace(string(url))
+	n.client = client.New(n.admin, strings.TrimSpace(string(token)))
 	return n, nil
 }
 
