@@ -68,30 +68,11 @@ func density(e *env, o options) error {
 	for i, k := range order {
 		urls[i] = "http://" + n.gateway + "/" + name(k)
 	}
-	pairs := make([]string, 0, 2*len(urls))
-	for _, u := range urls {
-		pairs = append(pairs, u, u)
-	}
-	loadBefore := loadAverage()
-	gcBefore, gcErr := n.gcCount()
-	tRun := time.Now()
-	visits, err := timeVisits(pairs)
+	r, err := visitAll(n, urls)
 	if err != nil {
 		return err
 	}
-	loadAfter := loadAverage()
-	gcAfter, err := n.gcCount()
-	if gcErr == nil {
-		gcErr = err
-	}
-	missing, serr := addServerTimes(n.client, visits)
-	var coldV, warmV []visit
-	for i := 0; i < len(visits); i += 2 {
-		coldV = append(coldV, visits[i])
-		warmV = append(warmV, visits[i+1])
-	}
-	cold, warm := clientTimes(coldV), clientTimes(warmV)
-	coldS, warmS := serverTimes(coldV), serverTimes(warmV)
+	cold, warm := clientTimes(r.cold), clientTimes(r.warm)
 	rawURLs := make([]string, len(urls))
 	for i := range rawURLs {
 		rawURLs[i] = "http://" + rawAddr + "/hello"
@@ -122,9 +103,9 @@ func density(e *env, o options) error {
 	fmt.Printf("%-52s %s\n", "node RSS after each answered once", mb(rssServed))
 	fmt.Printf("%-52s %s (empty node: %s)\n", "node start-up with all services", n.started.Round(time.Millisecond), emptyStart.Round(time.Millisecond))
 	fmt.Printf("%-52s %d of %d requests\n", "cold starts counted by the node", colds, o.services)
-	fmt.Printf("%-52s %s before, %s after\n", "load average (1 min) around the requests", loadBefore, loadAfter)
-	if gcErr == nil {
-		fmt.Printf("%-52s %d\n", "collections by the node during the requests", gcAfter-gcBefore)
+	fmt.Printf("%-52s %s before, %s after\n", "load average (1 min) around the requests", r.loadBefore, r.loadAfter)
+	if r.gcErr == nil {
+		fmt.Printf("%-52s %d\n", "collections by the node during the requests", r.collections)
 	}
 	fmt.Printf("\n%-36s %9s %9s %9s %9s\n", "first request of each service", "p50", "p99", "max", "vs raw p50")
 	for _, r := range []struct {
@@ -134,23 +115,7 @@ func density(e *env, o options) error {
 		fmt.Printf("%-36s %9s %9s %9s %9s\n", r.name, pct(r.lat, 50).Round(time.Microsecond), pct(r.lat, 99).Round(time.Microsecond),
 			r.lat[len(r.lat)-1].Round(time.Microsecond), fmt.Sprintf("%.1f×", float64(pct(r.lat, 50))/float64(pct(rawLat, 50))))
 	}
-	fmt.Printf("\n%-36s %9s %9s %9s %9s\n", "the same requests, on the node", "p50", "p99", "max", "n")
-	for _, r := range []struct {
-		name string
-		lat  []time.Duration
-	}{{"wisp JS, from zero (cold start)", coldS}, {"wisp JS, second request (warm)", warmS}} {
-		if len(r.lat) == 0 {
-			continue
-		}
-		fmt.Printf("%-36s %9s %9s %9s %9d\n", r.name, pct(r.lat, 50).Round(time.Microsecond), pct(r.lat, 99).Round(time.Microsecond),
-			r.lat[len(r.lat)-1].Round(time.Microsecond), len(r.lat))
-	}
-	if missing > 0 {
-		fmt.Printf("(%d requests had no span on the node; first: %v)\n", missing, serr)
-	}
-	fmt.Printf("\n(the first request was sent %s after the node was started)\n", tRun.Sub(n.execAt).Round(time.Millisecond))
-	printSlowest("first requests", coldV, tRun, 8)
-	printSlowest("second requests", warmV, tRun, 5)
+	r.printNodeSide(n)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -23,6 +24,65 @@ type visit struct {
 	client    time.Duration // what the client measured, socket included
 	requestID string        // X-Wisp-Request-Id
 	server    time.Duration // the invocation's span on the node (0: not found)
+}
+
+// visits is the density section's requests to its services.
+type visits struct {
+	cold, warm            []visit // each service's first and second request
+	start                 time.Time
+	loadBefore, loadAfter string
+	collections           int   // by the node while the requests ran
+	gcErr                 error // reading them
+	missing               int   // requests without a span on the node
+	spanErr               error // the first failure to read one
+}
+
+// visitAll requests each URL twice in a row on one connection (the first
+// finds the service at zero, the second its instance warm), then reads
+// the node's span of every request.
+func visitAll(n *wispNode, urls []string) (*visits, error) {
+	pairs := make([]string, 0, 2*len(urls))
+	for _, u := range urls {
+		pairs = append(pairs, u, u)
+	}
+	r := &visits{loadBefore: loadAverage()}
+	gcBefore, gcErr := n.gcCount()
+	r.start = time.Now()
+	vs, err := timeVisits(pairs)
+	if err != nil {
+		return nil, err
+	}
+	r.loadAfter = loadAverage()
+	gcAfter, err := n.gcCount()
+	r.collections, r.gcErr = gcAfter-gcBefore, cmp.Or(gcErr, err)
+	r.missing, r.spanErr = addServerTimes(n.client, vs)
+	for i := 0; i < len(vs); i += 2 {
+		r.cold = append(r.cold, vs[i])
+		r.warm = append(r.warm, vs[i+1])
+	}
+	return r, nil
+}
+
+// printNodeSide prints the node's own times of the requests and the
+// slowest requests.
+func (r *visits) printNodeSide(n *wispNode) {
+	fmt.Printf("\n%-36s %9s %9s %9s %9s\n", "the same requests, on the node", "p50", "p99", "max", "n")
+	for _, row := range []struct {
+		name string
+		lat  []time.Duration
+	}{{"wisp JS, from zero (cold start)", serverTimes(r.cold)}, {"wisp JS, second request (warm)", serverTimes(r.warm)}} {
+		if len(row.lat) == 0 {
+			continue
+		}
+		fmt.Printf("%-36s %9s %9s %9s %9d\n", row.name, pct(row.lat, 50).Round(time.Microsecond), pct(row.lat, 99).Round(time.Microsecond),
+			row.lat[len(row.lat)-1].Round(time.Microsecond), len(row.lat))
+	}
+	if r.missing > 0 {
+		fmt.Printf("(%d requests had no span on the node; first: %v)\n", r.missing, r.spanErr)
+	}
+	fmt.Printf("\n(the first request was sent %s after the node was started)\n", r.start.Sub(n.execAt).Round(time.Millisecond))
+	printSlowest("first requests", r.cold, r.start, 8)
+	printSlowest("second requests", r.warm, r.start, 5)
 }
 
 // timeVisits requests each URL once, in order, on one keep-alive
