@@ -83,6 +83,8 @@ type wispNode struct {
 	gateway string
 	data    string
 	started time.Duration // from exec to the gateway accepting requests
+	execAt  time.Time     // when it was started
+	admin   string        // the admin API's base URL
 	client  *client.Client
 }
 
@@ -94,7 +96,7 @@ func (e *env) startWisp(data string, flags ...string) (*wispNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &wispNode{cmd: cmd, gateway: addr, data: data, started: time.Since(t0)}
+	n := &wispNode{cmd: cmd, gateway: addr, data: data, started: time.Since(t0), execAt: t0}
 	url, err := os.ReadFile(filepath.Join(data, node.URLFile))
 	if err != nil {
 		stopServer(cmd)
@@ -105,7 +107,8 @@ func (e *env) startWisp(data string, flags ...string) (*wispNode, error) {
 		stopServer(cmd)
 		return nil, err
 	}
-	n.client = client.New(strings.TrimSpace(string(url)), strings.TrimSpace(string(token)))
+	n.admin = strings.TrimSpace(string(url))
+	n.client = client.New(n.admin, strings.TrimSpace(string(token)))
 	return n, nil
 }
 
@@ -185,6 +188,9 @@ func (e *env) deploy(n *wispNode, s service) error {
 	return nil
 }
 
+// serverLogs numbers the stderr files of WISP_BENCH_STDERR.
+var serverLogs int
+
 var addrRe = regexp.MustCompile(`gateway\s+http://(\S+)`)
 
 func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
@@ -194,8 +200,20 @@ func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
 		return nil, "", err
 	}
 	cmd.Stderr = io.Discard
+	var logf *os.File
+	if dir := os.Getenv("WISP_BENCH_STDERR"); dir != "" {
+		// Diagnostics: keep each server's stderr (e.g. with
+		// GODEBUG=gctrace=1) in DIR/<n>-<binary>.log.
+		serverLogs++
+		if f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%02d-%s.log", serverLogs, filepath.Base(bin)))); err == nil {
+			cmd.Stderr, logf = f, f
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
+	}
+	if logf != nil {
+		logf.Close() // the child has its own copy
 	}
 	found := make(chan string, 1)
 	go func() {

@@ -14,7 +14,12 @@
 //
 //   - density: N services (default 1000) deployed, scaled to zero: node RSS,
 //     memory per idle service, node start-up time with N services, and the
-//     first request of each service from zero (cold start p50/p99/max).
+//     first request of each service from zero (cold start p50/p99/max),
+//     as the client measured it and as the node did (each request's span),
+//     with the slowest requests listed by time. WISP_BENCH_STDERR=DIR keeps
+//     every server's stderr there (e.g. with GODEBUG=gctrace=1), and
+//     WISP_RUNTIME_TRACE=FILE, passed on to the nodes, makes each write a
+//     Go execution trace (the last node started, the one measured, wins).
 //
 //     go run ./bench                          # everything
 //     go run ./bench -sections throughput -duration 5s -rounds 3

@@ -85,6 +85,7 @@ func serveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			node.PaceGC(g.env.Getenv, cfg.Logger)
 			n := node.New(cfg)
 			if err := n.Start(cmd.Context()); err != nil {
 				return err
