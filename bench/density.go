@@ -68,10 +68,11 @@ func density(e *env, o options) error {
 	for i, k := range order {
 		urls[i] = "http://" + n.gateway + "/" + name(k)
 	}
-	cold, warm, err := timeColdWarm(urls)
+	r, err := visitAll(n, urls)
 	if err != nil {
 		return err
 	}
+	cold, warm := clientTimes(r.cold), clientTimes(r.warm)
 	rawURLs := make([]string, len(urls))
 	for i := range rawURLs {
 		rawURLs[i] = "http://" + rawAddr + "/hello"
@@ -102,6 +103,10 @@ func density(e *env, o options) error {
 	fmt.Printf("%-52s %s\n", "node RSS after each answered once", mb(rssServed))
 	fmt.Printf("%-52s %s (empty node: %s)\n", "node start-up with all services", n.started.Round(time.Millisecond), emptyStart.Round(time.Millisecond))
 	fmt.Printf("%-52s %d of %d requests\n", "cold starts counted by the node", colds, o.services)
+	fmt.Printf("%-52s %s before, %s after\n", "load average (1 min) around the requests", r.loadBefore, r.loadAfter)
+	if r.gcErr == nil {
+		fmt.Printf("%-52s %d\n", "collections by the node during the requests", r.collections)
+	}
 	fmt.Printf("\n%-36s %9s %9s %9s %9s\n", "first request of each service", "p50", "p99", "max", "vs raw p50")
 	for _, r := range []struct {
 		name string
@@ -110,27 +115,8 @@ func density(e *env, o options) error {
 		fmt.Printf("%-36s %9s %9s %9s %9s\n", r.name, pct(r.lat, 50).Round(time.Microsecond), pct(r.lat, 99).Round(time.Microsecond),
 			r.lat[len(r.lat)-1].Round(time.Microsecond), fmt.Sprintf("%.1f×", float64(pct(r.lat, 50))/float64(pct(rawLat, 50))))
 	}
+	r.printNodeSide(n)
 	return nil
-}
-
-// timeColdWarm requests each URL twice in a row on one connection: the
-// first finds the service at zero, the second finds the instance warm.
-func timeColdWarm(urls []string) (cold, warm []time.Duration, err error) {
-	pairs := make([]string, 0, 2*len(urls))
-	for _, u := range urls {
-		pairs = append(pairs, u, u)
-	}
-	lat, err := timeEachUnsorted(pairs)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := 0; i < len(lat); i += 2 {
-		cold = append(cold, lat[i])
-		warm = append(warm, lat[i+1])
-	}
-	sortDur(cold)
-	sortDur(warm)
-	return cold, warm, nil
 }
 
 // waitScaledToZero polls the admin API until no service has an instance.

@@ -28,6 +28,7 @@ import (
 type target struct {
 	name, workload, url string
 	baseline            bool
+	pid                 int // the server process, whose CPU time is read around each run (0: not read)
 }
 
 // peer starts a server and returns what it serves. It registers what it
@@ -82,6 +83,8 @@ type wispNode struct {
 	gateway string
 	data    string
 	started time.Duration // from exec to the gateway accepting requests
+	execAt  time.Time     // when it was started
+	admin   string        // the admin API's base URL
 	client  *client.Client
 }
 
@@ -93,7 +96,7 @@ func (e *env) startWisp(data string, flags ...string) (*wispNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &wispNode{cmd: cmd, gateway: addr, data: data, started: time.Since(t0)}
+	n := &wispNode{cmd: cmd, gateway: addr, data: data, started: time.Since(t0), execAt: t0}
 	url, err := os.ReadFile(filepath.Join(data, node.URLFile))
 	if err != nil {
 		stopServer(cmd)
@@ -104,11 +107,14 @@ func (e *env) startWisp(data string, flags ...string) (*wispNode, error) {
 		stopServer(cmd)
 		return nil, err
 	}
-	n.client = client.New(strings.TrimSpace(string(url)), strings.TrimSpace(string(token)))
+	n.admin = strings.TrimSpace(string(url))
+	n.client = client.New(n.admin, strings.TrimSpace(string(token)))
 	return n, nil
 }
 
 func (n *wispNode) stop() { stopServer(n.cmd) }
+
+func (n *wispNode) pid() int { return n.cmd.Process.Pid }
 
 // rss is the node's resident set size in bytes (Linux).
 func (n *wispNode) rss() (int64, error) { return rssOf(n.cmd.Process.Pid) }
@@ -182,6 +188,9 @@ func (e *env) deploy(n *wispNode, s service) error {
 	return nil
 }
 
+// serverLogs numbers the stderr files of WISP_BENCH_STDERR.
+var serverLogs int
+
 var addrRe = regexp.MustCompile(`gateway\s+http://(\S+)`)
 
 func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
@@ -191,8 +200,20 @@ func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
 		return nil, "", err
 	}
 	cmd.Stderr = io.Discard
+	var logf *os.File
+	if dir := os.Getenv("WISP_BENCH_STDERR"); dir != "" {
+		// Diagnostics: keep each server's stderr (e.g. with
+		// GODEBUG=gctrace=1) in DIR/<n>-<binary>.log.
+		serverLogs++
+		if f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%02d-%s.log", serverLogs, filepath.Base(bin)))); err == nil {
+			cmd.Stderr, logf = f, f
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
+	}
+	if logf != nil {
+		logf.Close() // the child has its own copy
 	}
 	found := make(chan string, 1)
 	go func() {
@@ -241,8 +262,8 @@ func rawPeer(_ context.Context, e *env) ([]target, error) {
 	}
 	e.cleanup(func() { stopServer(cmd) })
 	return []target{
-		{name: "raw net/http hello", workload: "hello", url: "http://" + addr + "/hello", baseline: true},
-		{name: "raw net/http json", workload: "json", url: "http://" + addr + "/json?q=1", baseline: true},
+		{name: "raw net/http hello", workload: "hello", url: "http://" + addr + "/hello", baseline: true, pid: cmd.Process.Pid},
+		{name: "raw net/http json", workload: "json", url: "http://" + addr + "/json?q=1", baseline: true, pid: cmd.Process.Pid},
 	}, nil
 }
 
@@ -293,8 +314,8 @@ func wispJSPeer(_ context.Context, e *env) ([]target, error) {
 		}
 	}
 	return []target{
-		{name: "wisp JS hello", workload: "hello", url: "http://" + n.gateway + "/hello"},
-		{name: "wisp JS json", workload: "json", url: "http://" + n.gateway + "/json?q=1"},
+		{name: "wisp JS hello", workload: "hello", url: "http://" + n.gateway + "/hello", pid: n.pid()},
+		{name: "wisp JS json", workload: "json", url: "http://" + n.gateway + "/json?q=1", pid: n.pid()},
 	}, nil
 }
 

@@ -13,6 +13,8 @@ import (
 
 type result struct {
 	rps       float64
+	requests  int64
+	cpu       time.Duration // the server's CPU time per request (0: not measured)
 	latencies []time.Duration
 	errors    int64
 	firstErr  error
@@ -86,7 +88,8 @@ func loadCtx(parent context.Context, url string, conns int, d time.Duration, onD
 		})
 	}
 	wg.Wait()
-	res.rps = float64(count.Load()) / time.Since(start).Seconds()
+	res.requests = count.Load()
+	res.rps = float64(res.requests) / time.Since(start).Seconds()
 	slices.Sort(res.latencies)
 	return res
 }
@@ -136,13 +139,21 @@ func timeEachUnsorted(urls []string) ([]time.Duration, error) {
 func merge(rs []*result) *result {
 	out := &result{}
 	var rps []float64
+	var cpu []time.Duration
 	for _, r := range rs {
 		rps = append(rps, r.rps)
+		if r.cpu > 0 {
+			cpu = append(cpu, r.cpu)
+		}
 		out.latencies = append(out.latencies, r.latencies...)
 		out.errors += r.errors
 	}
 	slices.Sort(rps)
 	out.rps = rps[len(rps)/2]
+	if len(cpu) > 0 {
+		slices.Sort(cpu)
+		out.cpu = cpu[len(cpu)/2]
+	}
 	slices.Sort(out.latencies)
 	return out
 }

@@ -5,18 +5,26 @@
 //   - throughput: hello and JSON workers on wisp next to a raw Go net/http
 //     server (the ceiling) and every peer (workerd, installed from npm when
 //     missing; Go-wasm when the node has a wasm engine): req/s,
-//     per-request p50/p99/p99.9, ratio to raw;
+//     per-request p50/p99/p99.9, ratio to raw, and the server process's
+//     CPU time per request (from /proc; steadier than req/s when other
+//     work shares the cores, so the finer measure of what a change costs);
 //
 //   - scaleup: a step from 1 to many connections on a service at zero:
 //     cold starts, instances over time, latency during the step;
 //
 //   - density: N services (default 1000) deployed, scaled to zero: node RSS,
 //     memory per idle service, node start-up time with N services, and the
-//     first request of each service from zero (cold start p50/p99/max).
+//     first request of each service from zero (cold start p50/p99/max),
+//     as the client measured it and as the node did (each request's span),
+//     with the slowest requests listed by time. WISP_BENCH_STDERR=DIR keeps
+//     every server's stderr there (e.g. with GODEBUG=gctrace=1), and
+//     WISP_RUNTIME_TRACE=FILE, passed on to the nodes, makes each write a
+//     Go execution trace (the last node started, the one measured, wins).
 //
 //     go run ./bench                          # everything
 //     go run ./bench -sections throughput -duration 5s -rounds 3
 //     go run ./bench -sections density -services 1000
+//     go run ./bench -sections throughput -targets 'JS hello' -rounds 7
 //
 // Every server runs in its own process; the load generator is this one.
 package main
@@ -26,6 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -49,6 +58,7 @@ func main() {
 	flag.DurationVar(&o.keepAlive, "keep-alive", time.Second, "keep-alive of the density node (how soon services scale to zero)")
 	flag.DurationVar(&o.step, "step", 3*time.Second, "duration of each step of the scale-up section")
 	sections := flag.String("sections", "throughput,scaleup,density", "sections to run, comma-separated")
+	flag.StringVar(&o.only, "targets", "", "throughput: only the targets whose name matches this regular expression (the raw baselines always run)")
 	flag.Parse()
 	if *serveRaw != "" {
 		rawServer(*serveRaw)
@@ -67,6 +77,7 @@ type options struct {
 	conns, services        int
 	rounds                 int
 	sections               []string
+	only                   string
 }
 
 func run(o options) error {
@@ -98,6 +109,10 @@ func run(o options) error {
 // throughput starts every peer, then loads each target in turn and prints
 // its ratio to the raw net/http target of the same workload.
 func throughput(ctx context.Context, e *env, o options) error {
+	only, err := regexp.Compile(o.only)
+	if err != nil {
+		return fmt.Errorf("-targets: %w", err)
+	}
 	var targets []target
 	for _, p := range peers {
 		ts, err := p(ctx, e)
@@ -108,7 +123,11 @@ func throughput(ctx context.Context, e *env, o options) error {
 			}
 			return err
 		}
-		targets = append(targets, ts...)
+		for _, t := range ts {
+			if t.baseline || only.MatchString(t.name) {
+				targets = append(targets, t)
+			}
+		}
 	}
 	// Group by workload, raw first.
 	slices.SortStableFunc(targets, func(a, b target) int {
@@ -135,14 +154,18 @@ func throughput(ctx context.Context, e *env, o options) error {
 			i := (k + round) % len(targets)
 			tg := targets[i]
 			load(tg.url, o.conns, o.warmup)
+			cpu0 := processCPU(tg.pid)
 			r := load(tg.url, o.conns, o.duration)
 			if r.errors > 0 {
 				return fmt.Errorf("%s: %d failed requests (first: %v)", tg.name, r.errors, r.firstErr)
 			}
+			if cpu := processCPU(tg.pid) - cpu0; cpu > 0 && r.requests > 0 {
+				r.cpu = cpu / time.Duration(r.requests)
+			}
 			results[i] = append(results[i], r)
 		}
 	}
-	fmt.Printf("%-28s %10s %9s %9s %9s %8s %11s\n", "target", "req/s", "p50", "p99", "p99.9", "vs raw", "vs workerd")
+	fmt.Printf("%-28s %10s %9s %9s %9s %8s %11s %9s\n", "target", "req/s", "p50", "p99", "p99.9", "vs raw", "vs workerd", "CPU/req")
 	raw, peer := map[string]float64{}, map[string]float64{}
 	for i, tg := range targets {
 		if strings.HasPrefix(tg.name, "workerd ") {
@@ -160,7 +183,11 @@ func throughput(ctx context.Context, e *env, o options) error {
 		if p := peer[tg.workload]; p > 0 && strings.HasPrefix(tg.name, "wisp JS ") {
 			vsPeer = fmt.Sprintf("%.2f×", r.rps/p)
 		}
-		fmt.Printf("%-28s %10.0f %9s %9s %9s %8s %11s\n", tg.name, r.rps, r.pct(50), r.pct(99), r.pct(99.9), ratio, vsPeer)
+		cpu := "-"
+		if r.cpu > 0 {
+			cpu = fmt.Sprintf("%.1fµs", float64(r.cpu)/float64(time.Microsecond))
+		}
+		fmt.Printf("%-28s %10.0f %9s %9s %9s %8s %11s %9s\n", tg.name, r.rps, r.pct(50), r.pct(99), r.pct(99.9), ratio, vsPeer, cpu)
 	}
 	return nil
 }

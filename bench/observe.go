@@ -32,7 +32,7 @@ func observePeer(_ context.Context, e *env) ([]target, error) {
 		if err := e.deploy(n, jsService("hello", "/hello", helloWorker, lim)); err != nil {
 			return nil, err
 		}
-		out = append(out, target{name: v.name, workload: "hello", url: "http://" + n.gateway + "/hello"})
+		out = append(out, target{name: v.name, workload: "hello", url: "http://" + n.gateway + "/hello", pid: n.pid()})
 	}
 	return out, nil
 }

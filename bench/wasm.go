@@ -72,7 +72,7 @@ func goWasmPeer(_ context.Context, e *env) ([]target, error) {
 		return nil, err
 	}
 	return []target{
-		{name: "wisp Go-wasm hello (CGI)", workload: "hello", url: "http://" + n.gateway + "/hello"},
-		{name: "wisp Go SDK hello", workload: "hello", url: "http://" + n.gateway + "/hello-go/"},
+		{name: "wisp Go-wasm hello (CGI)", workload: "hello", url: "http://" + n.gateway + "/hello", pid: n.pid()},
+		{name: "wisp Go SDK hello", workload: "hello", url: "http://" + n.gateway + "/hello-go/", pid: n.pid()},
 	}, nil
 }

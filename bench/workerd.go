@@ -60,8 +60,8 @@ func workerdPeer(ctx context.Context, e *env) ([]target, error) {
 		return nil, fmt.Errorf("workerd: %w", err)
 	}
 	return []target{
-		{name: "workerd hello", workload: "hello", url: hello},
-		{name: "workerd json", workload: "json", url: fmt.Sprintf("http://127.0.0.1:%d/json?q=1", ports[1])},
+		{name: "workerd hello", workload: "hello", url: hello, pid: cmd.Process.Pid},
+		{name: "workerd json", workload: "json", url: fmt.Sprintf("http://127.0.0.1:%d/json?q=1", ports[1]), pid: cmd.Process.Pid},
 	}, nil
 }
 

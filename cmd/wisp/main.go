@@ -12,6 +12,7 @@ import (
 )
 
 func main() {
+	stopTrace := startRuntimeTrace()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	st, _ := os.Stderr.Stat()
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
@@ -19,5 +20,6 @@ func main() {
 		StderrIsTerminal: st != nil && st.Mode()&os.ModeCharDevice != 0,
 	})
 	stop()
+	stopTrace()
 	os.Exit(code)
 }

@@ -70,6 +70,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"init", "x", "--template", "cobol"},
 		{"init", "Bad_Name"},
 		{"invoke", "svc", "-H", "no-colon"},
+		{"serve", "--cpu-sample-every", "-1s"},
+		{"serve", "--outbound-allow", "not-a-cidr"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r := run(t, map[string]string{"WISP_SERVER": "http://127.0.0.1:1", "WISP_TOKEN": "x"}, "", args...)

@@ -52,6 +52,7 @@ func (g *globals) dev(ctx context.Context, dir string, f *nodeFlags) error {
 		// only when something is wrong.
 		cfg.Logger = g.logger(slog.LevelWarn)
 	}
+	node.PaceGC(g.env.Getenv, cfg.Logger)
 	n := node.New(cfg)
 	if err := n.Start(ctx); err != nil {
 		return err

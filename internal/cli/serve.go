@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net/netip"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wisp-run/wisp/internal/node"
+	"github.com/wisp-run/wisp/internal/observe"
 )
 
 type nodeFlags struct {
@@ -18,6 +20,7 @@ type nodeFlags struct {
 	scale               node.Scale
 	observe             node.Observability
 	traceSample         float64
+	cpuSampleEvery      time.Duration
 	callbackHosts       []string
 	outboundAllow       []string
 }
@@ -35,7 +38,7 @@ func (f *nodeFlags) register(cmd *cobra.Command, g *globals) {
 	cmd.Flags().Float64Var(&f.traceSample, "trace-sample", 1, "fraction of new traces recorded, 0 to 1 (0: no tracing)")
 	cmd.Flags().StringVar(&f.observe.OTLPEndpoint, "otlp-endpoint", "", "also export traces to this OTLP/HTTP collector (e.g. http://127.0.0.1:4318)")
 	cmd.Flags().IntVar(&f.observe.TraceBuffer, "trace-buffer", 0, "spans kept on the node for wisp trace (default 4096)")
-	cmd.Flags().IntVar(&f.observe.CPUSample, "cpu-sample", 0, "read the CPU clock for one invocation in N of each version, estimate the others (default 8; 1: measure every invocation)")
+	cmd.Flags().DurationVar(&f.cpuSampleEvery, "cpu-sample-every", observe.DefaultCPUSampleEvery, "read the CPU clock for at most one invocation of each version per interval, estimate the others (0: measure every invocation)")
 	cmd.Flags().BoolVar(&f.observe.Off, "no-observe", false, "no metrics, traces or usage metering (to measure their cost)")
 	_ = cmd.Flags().MarkHidden("no-observe")
 	cmd.Flags().StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "let services' outbound fetch reach this loopback/private/link-local range (CIDR; repeatable), if their allowed_hosts list it")
@@ -52,6 +55,14 @@ func (g *globals) nodeConfig(f *nodeFlags) (node.Config, error) {
 	cfg.Observe.TraceSample = f.traceSample
 	if f.traceSample == 0 {
 		cfg.Observe.NoTracing = true
+	}
+	switch {
+	case f.cpuSampleEvery < 0:
+		return cfg, usageError{fmt.Errorf("--cpu-sample-every %v is negative (0 measures every invocation)", f.cpuSampleEvery)}
+	case f.cpuSampleEvery == 0:
+		cfg.Observe.CPUSampleEvery = -1 // every invocation
+	default:
+		cfg.Observe.CPUSampleEvery = f.cpuSampleEvery
 	}
 	for _, s := range f.outboundAllow {
 		p, err := netip.ParsePrefix(s)
@@ -74,6 +85,7 @@ func serveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			node.PaceGC(g.env.Getenv, cfg.Logger)
 			n := node.New(cfg)
 			if err := n.Start(cmd.Context()); err != nil {
 				return err

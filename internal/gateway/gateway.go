@@ -81,14 +81,15 @@ func (g *Gateway) InvokeAs(w http.ResponseWriter, r *http.Request, svc *dispatch
 	id := newRequestID()
 	w.Header()[RequestIDHeader] = []string{id} // canonical already
 	rw := &trackingWriter{ResponseWriter: w}
-	ctx, inv := svc.Pool.Observer().Begin(observe.Extract(r.Context(), r.Header), trigger, r.Method, id)
+	ctx, inv := svc.Pool.Observer().BeginAt(observe.Extract(r.Context(), r.Header), trigger, r.Method, id, start)
 	inv.SetHTTP(r.Method, r.URL.Path)
 	status := g.invoke(ctx, rw, r, svc, url, id)
-	inv.EndHTTP(status, rw.received, rw.written)
+	end := time.Now()
+	inv.EndHTTP(status, rw.received, rw.written, end)
 	if g.Logs != nil {
 		g.Logs.Write(logs.Entry{
-			Time: time.Now(), Service: svc.Name, Version: svc.Version, RequestID: id, TraceID: inv.TraceID(),
-			Level: logs.Info, Kind: logs.KindRequest, Message: accessLine(r.Method, r.URL.RequestURI(), status, time.Since(start)),
+			Time: end, Service: svc.Name, Version: svc.Version, RequestID: id, TraceID: inv.TraceID(),
+			Level: logs.Info, Kind: logs.KindRequest, Message: accessLine(r.Method, r.URL.RequestURI(), status, end.Sub(start)),
 		})
 	}
 }

@@ -46,6 +46,7 @@ type Store struct {
 	done    chan struct{}
 	stop    context.CancelFunc
 	once    sync.Once
+	buf     []byte // the encoding being published; owned by run
 }
 
 // OpenStore creates (or updates) the log stream and starts the writer.
@@ -109,6 +110,17 @@ func (s *Store) run(ctx context.Context) {
 		select {
 		case e := <-s.in:
 			batch = append(batch, e)
+			// Take what else is waiting without a three-way select per
+			// entry (every request sends one).
+		drain:
+			for len(batch) < maxBatch {
+				select {
+				case e := <-s.in:
+					batch = append(batch, e)
+				default:
+					break drain
+				}
+			}
 			if len(batch) < maxBatch {
 				continue
 			}
@@ -143,12 +155,10 @@ func (s *Store) flush(batch []Entry) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for svc, es := range by {
-		data, err := json.Marshal(es)
-		if err != nil {
-			s.log.Error("encode log entries", "service", svc, "error", err)
-			continue
-		}
-		if _, err := s.js.Publish(ctx, subjectPrefix+svc, data); err != nil {
+		// Publish waits for the server's acknowledgement, after which the
+		// buffer is free again.
+		s.buf = appendEntries(s.buf[:0], es)
+		if _, err := s.js.Publish(ctx, subjectPrefix+svc, s.buf); err != nil {
 			s.dropped.Add(uint64(len(es)))
 			s.log.Warn("store log entries", "service", svc, "entries", len(es), "error", err)
 		}

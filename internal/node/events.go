@@ -212,7 +212,7 @@ func (s jobServices) Fetch(ctx context.Context, service string, req *runtime.Req
 	if err != nil {
 		status, code = "error", http.StatusInternalServerError
 	}
-	inv.EndHTTP(code, int64(len(req.Body)), sw.written)
+	inv.EndHTTP(code, int64(len(req.Body)), sw.written, time.Now())
 	n := s.n
 	n.eventLog(svc, req.ID, inv.TraceID(), err, fmt.Sprintf("%s %s %s (async, attempt %s)", req.Method, pathOnly(req.URL), status, req.Header.Get("X-Wisp-Attempt")), start)
 	return err

@@ -36,9 +36,10 @@ type Observability struct {
 	OTLPEndpoint string
 	// TraceBuffer bounds the spans kept for `wisp trace` (default 4096).
 	TraceBuffer int
-	// CPUSample measures the CPU time of one invocation in CPUSample of
-	// each version and estimates the others' (default 8; 1: every one).
-	CPUSample int
+	// CPUSampleEvery measures the CPU time of at most one invocation of
+	// each version per interval and estimates the others' (0: the
+	// default, 10ms; negative: every invocation).
+	CPUSampleEvery time.Duration
 }
 
 // nodeIDFile names this node in the usage it stores and the spans it
@@ -85,7 +86,7 @@ func (n *Node) startObserve(ctx context.Context) error {
 	}
 	n.obs, err = observe.New(observe.Config{
 		TraceSample: oc.TraceSample, NoTracing: oc.NoTracing, OTLPEndpoint: oc.OTLPEndpoint,
-		TraceBuffer: oc.TraceBuffer, CPUSample: oc.CPUSample, Node: id, Usage: n.meter, Logger: n.log,
+		TraceBuffer: oc.TraceBuffer, CPUSampleEvery: oc.CPUSampleEvery, Node: id, Usage: n.meter, Logger: n.log,
 	})
 	if err != nil {
 		return err

@@ -1,27 +1,58 @@
 package observe
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
 
-// TestCPUSampling: one invocation in CPUSample reads the thread clock
-// (the first included); the others' CPU is their running time at the
-// share the measured ones used, and their spans say it is estimated.
+// TestCPUSampling: at most one invocation per CPUSampleEvery reads the
+// thread clock (the first included); the others' CPU is their running
+// time at the share the measured ones used, and their spans say it is
+// estimated. A negative interval measures every invocation.
 func TestCPUSampling(t *testing.T) {
 	if !CPUMeasured {
 		t.Skip("no thread CPU clock on this platform")
 	}
-	if _, err := New(Config{CPUSample: -1}); err == nil {
-		t.Fatal("a negative CPU sample was accepted")
-	}
-	o, err := New(Config{CPUSample: 4})
+	o, err := New(Config{CPUSampleEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := o.Service("svc", "v1", 128)
+	if got := sampled(t, s, 8, 4); !slices.Equal(got, []int{0, 4}) {
+		t.Fatalf("measured invocations %v, want [0 4] (the first, and the one after the interval passed)", got)
+	}
+	every, err := New(Config{CPUSampleEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sampled(t, every.Service("svc", "v1", 128), 3, -1); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Fatalf("measured invocations %v with a negative interval, want all", got)
+	}
+	// A share learned from idle invocations makes idle estimates.
+	s.cpuShare.Store(0)
+	for range 3 {
+		s.learnCPU(0, time.Millisecond)
+	}
+	if got := s.estimateCPU(time.Second); got != 0 {
+		t.Fatalf("estimate after idle samples: %v", got)
+	}
+	s.learnCPU(time.Millisecond, time.Millisecond)
+	if got := s.estimateCPU(time.Second); got != 250*time.Millisecond {
+		t.Fatalf("estimate after one busy sample of four: %v, want 250ms", got)
+	}
+}
+
+// sampled runs n busy invocations of s and returns which were measured;
+// before invocation elapse (if ≥ 0) the sampling interval is made to have
+// passed.
+func sampled(t *testing.T, s *Service, n, elapse int) []int {
+	t.Helper()
 	var measured []int
-	for i := range 8 {
+	for i := range n {
+		if i == elapse {
+			s.cpuNext.Store(0)
+		}
 		_, inv := s.Begin(t.Context(), HTTP, "GET", "r")
 		inv.Start(nil, false)
 		for end := time.Now().Add(2 * time.Millisecond); time.Now().Before(end); {
@@ -45,19 +76,5 @@ func TestCPUSampling(t *testing.T) {
 			t.Fatalf("invocation %d: measured %v, span says estimated %v", i, inv.measured, estimated)
 		}
 	}
-	if len(measured) != 2 || measured[0] != 0 || measured[1] != 4 {
-		t.Fatalf("measured invocations %v, want [0 4]", measured)
-	}
-	// A share learned from idle invocations makes idle estimates.
-	s.cpuShare.Store(0)
-	for range 3 {
-		s.learnCPU(0, time.Millisecond)
-	}
-	if got := s.estimateCPU(time.Second); got != 0 {
-		t.Fatalf("estimate after idle samples: %v", got)
-	}
-	s.learnCPU(time.Millisecond, time.Millisecond)
-	if got := s.estimateCPU(time.Second); got != 250*time.Millisecond {
-		t.Fatalf("estimate after one busy sample of four: %v, want 250ms", got)
-	}
+	return measured
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -33,14 +34,15 @@ type Config struct {
 	// TraceBuffer bounds the spans kept on the node; the oldest traces
 	// go first. Default DefaultTraceBuffer.
 	TraceBuffer int
-	// CPUSample: one invocation in CPUSample of each version has its CPU
-	// time read from the thread's clock; the others' is estimated from
-	// their running time at the share the measured ones used (cpu.go).
-	// 1 measures every invocation; 0 means DefaultCPUSample.
-	CPUSample int
-	Node      string       // node id: service.instance.id of its spans
-	Usage     *usage.Meter // where invocations' usage is counted; nil: not metered
-	Logger    *slog.Logger
+	// CPUSampleEvery: at most one invocation of each version per
+	// CPUSampleEvery has its CPU time read from the thread's clock (the
+	// version's first always); the others' is estimated from their
+	// running time at the share the measured ones used (cpu.go). 0 means
+	// DefaultCPUSampleEvery; negative measures every invocation.
+	CPUSampleEvery time.Duration
+	Node           string       // node id: service.instance.id of its spans
+	Usage          *usage.Meter // where invocations' usage is counted; nil: not metered
+	Logger         *slog.Logger
 }
 
 // DefaultTraceSample records every trace.
@@ -50,6 +52,7 @@ const DefaultTraceSample = 1.0
 // zero value is not usable; a nil *Observer observes nothing.
 type Observer struct {
 	cfg    Config
+	epoch  time.Time // monotonic origin of the CPU sampling intervals
 	log    *slog.Logger
 	reg    *prometheus.Registry
 	m      *metrics
@@ -59,6 +62,9 @@ type Observer struct {
 	sampleBound uint64
 	export      sdktrace.SpanProcessor // batches to OTLP; nil without an endpoint
 	resources   resources              // service@version → *resource.Resource
+	statsMu     sync.Mutex
+	versions    map[versionKey]*versionStats // loaded versions' counts (metrics.go)
+	services    map[string]*serviceStats     // every service's counts
 	shutdown    sync.Once
 }
 
@@ -74,18 +80,17 @@ func New(cfg Config) (*Observer, error) {
 	if cfg.TraceSample == 0 {
 		cfg.TraceSample = DefaultTraceSample
 	}
-	if cfg.CPUSample == 0 {
-		cfg.CPUSample = DefaultCPUSample
-	}
-	if cfg.CPUSample < 0 {
-		return nil, fmt.Errorf("CPU sample %d is not a positive number of invocations", cfg.CPUSample)
+	if cfg.CPUSampleEvery == 0 {
+		cfg.CPUSampleEvery = DefaultCPUSampleEvery
 	}
 	if cfg.TraceSample < 0 || cfg.TraceSample > 1 {
 		return nil, fmt.Errorf("trace sample %v is not between 0 and 1", cfg.TraceSample)
 	}
-	o := &Observer{cfg: cfg, log: cfg.Logger, reg: prometheus.NewRegistry()}
+	o := &Observer{cfg: cfg, log: cfg.Logger, reg: prometheus.NewRegistry(), epoch: time.Now()}
 	o.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	o.m = newMetrics(o.reg)
+	o.versions, o.services = map[versionKey]*versionStats{}, map[string]*serviceStats{}
+	o.reg.MustRegister(statsCollector{o})
 	if !cfg.NoTracing {
 		o.recent = NewRecorder(cfg.TraceBuffer)
 		o.sampleBound = uint64(cfg.TraceSample * (1 << 63))

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"testing"
 
 	"github.com/wisp-run/wisp/internal/binding"
@@ -110,3 +111,36 @@ func BenchmarkDeployToFirstResponse(b *testing.B) {
 		m.Close()
 	}
 }
+
+// BenchmarkWarmInstanceHeap is the live heap a warm hello-world instance
+// keeps (after its first request), what a dense node holds per service
+// within its keep-alive (the last run's instances stay alive, so that
+// the heap profile shows what they hold):
+//
+//	go test ./internal/runtime/js -run XXX -bench WarmInstanceHeap -memprofile mem.out -memprofilerate 4096
+//	go tool pprof -sample_index=inuse_space -top mem.out
+func BenchmarkWarmInstanceHeap(b *testing.B) {
+	m := load(b, helloWorker, nil, nil).(*instance).mod
+	ctx := context.Background()
+	var kept []runtime.Instance
+	var before, after goruntime.MemStats
+	goruntime.GC()
+	goruntime.ReadMemStats(&before)
+	for b.Loop() {
+		in, err := m.NewInstance(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := in.Fetch(ctx, benchRequest, httptest.NewRecorder()); err != nil {
+			b.Fatal(err)
+		}
+		kept = append(kept, in)
+	}
+	b.StopTimer()
+	goruntime.GC()
+	goruntime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(len(kept)), "live-B/instance")
+	warmKept = kept // alive for -memprofile, which is written after a collection at exit
+}
+
+var warmKept []runtime.Instance

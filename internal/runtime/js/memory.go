@@ -5,7 +5,6 @@ package js
 import (
 	"math"
 	"runtime"
-	"runtime/debug"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
@@ -24,10 +23,11 @@ import (
 // fails with a clear error and a 5xx, and its runtime is replaced before
 // its next use. The governor looks only when the live heap is at least
 // the smallest limit of a registered instance, so a node whose services
-// stay small pays nothing. The node's Go memory limit (GOMEMLIMIT, set
-// here when the operator did not) makes collections, and so checks, more
-// frequent as memory gets scarce. docs/security.md says what this does
-// not cover.
+// stay small pays nothing; between collections it forces one only when
+// an instance could have gone past its limit. The process's Go memory
+// limit (GOMEMLIMIT, set by the node: node.PaceGC) makes collections,
+// and so checks, more frequent as memory gets scarce. docs/security.md
+// says what this does not cover.
 
 // memSlot is an instance's identity in the heap profile.
 type memSlot struct {
@@ -89,7 +89,6 @@ func (g *memGovernor) start() {
 			g.entries[funcEntry(f)] = i
 		}
 		g.pcSlot = make(map[uintptr]int)
-		setDefaultMemoryLimit()
 		go g.watch()
 	})
 }
@@ -143,18 +142,28 @@ var gcMetrics = []metrics.Sample{
 	{Name: "/gc/cycles/total:gc-cycles"},
 	{Name: "/gc/heap/live:bytes"},
 	{Name: "/memory/classes/heap/objects:bytes"},
+	{Name: "/gc/heap/allocs:bytes"},
 }
 
-// watch runs while JS runs. It checks the profile after every collection,
-// and makes one when the heap has grown by more than half the smallest
-// limit (or half the live heap, when that is larger) since the last: a
-// runaway is caught within that much of its limit, and a node whose live
-// heap is large pays at most for collections half as far apart as Go's
-// default.
+// watch runs while JS runs. It checks the profile after every collection
+// (when the live heap is at least a quarter of the smallest limit), and between
+// collections it makes one when an instance could have gone past its
+// limit: no instance holds more than it held at the last check plus
+// everything the process allocated since, so a collection is forced
+// once the bytes allocated since the last one exceed the smallest
+// headroom (limit minus what the instance held; the live heap when the
+// profile was not read), and at least half the smallest limit, so that
+// an instance sitting just under its limit cannot make every allocation
+// a collection. A runaway is thus caught within half its limit past it,
+// and the many small instances of a dense node (1,000 warm runtimes
+// exceed a 128 MB limit together) cause no collection of their own: on
+// two cores a mark phase is what their requests would wait behind.
 func (g *memGovernor) watch() {
 	samples := make([]metrics.Sample, len(gcMetrics))
 	copy(samples, gcMetrics)
 	var lastCycle uint64
+	var allocsAtCycle uint64
+	headroom := int64(-1) // unknown until the first cycle is seen
 	wait := time.Millisecond
 	for {
 		if g.active.Load() == 0 {
@@ -164,27 +173,55 @@ func (g *memGovernor) watch() {
 		time.Sleep(wait)
 		metrics.Read(samples)
 		cycle, live, objects := samples[0].Value.Uint64(), int64(samples[1].Value.Uint64()), int64(samples[2].Value.Uint64())
+		allocs := samples[3].Value.Uint64()
 		limit := g.smallestLimit()
 		// Far below every limit, look less often.
 		wait = time.Millisecond
 		if objects < limit/4 {
 			wait = 5 * time.Millisecond
 		}
-		if cycle != lastCycle {
-			lastCycle = cycle
-			if live >= limit || g.anyDraining() {
+		if cycle != lastCycle || headroom < 0 {
+			lastCycle, allocsAtCycle = cycle, allocs
+			// Below a quarter of the smallest limit the live heap itself
+			// bounds what any instance holds closely enough; above it,
+			// the profile says what each instance holds.
+			scanned := false
+			if live >= limit/4 || g.anyDraining() {
 				g.scan()
+				scanned = true
 			}
+			headroom = g.headroom(live, scanned)
 			continue
 		}
-		if objects >= limit && objects > live+max(limit/2, live/2) {
+		if grown := int64(allocs - allocsAtCycle); grown > max(min(headroom, limit), limit/2) {
 			g.forced.Add(1)
 			runtime.GC()
 			metrics.Read(samples)
-			lastCycle = samples[0].Value.Uint64()
+			lastCycle, allocsAtCycle = samples[0].Value.Uint64(), samples[3].Value.Uint64()
 			g.scan()
+			headroom = g.headroom(int64(samples[1].Value.Uint64()), true)
 		}
 	}
+}
+
+// headroom is how much more any governed instance may hold before it is
+// over its limit: its limit minus what the last profile read attributed
+// to it when scanned, else minus the whole live heap (which bounds it).
+func (g *memGovernor) headroom(live int64, scanned bool) int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	room := int64(1 << 62)
+	for id, s := range g.slots {
+		if s == nil {
+			continue
+		}
+		held := live
+		if scanned {
+			held = g.inuse[id]
+		}
+		room = min(room, s.limit-held)
+	}
+	return max(room, 0)
 }
 
 func (g *memGovernor) anyDraining() bool {
@@ -314,16 +351,4 @@ func (g *memGovernor) slotOf(stack []uintptr) int {
 		}
 	}
 	return -1
-}
-
-// setDefaultMemoryLimit gives the process a soft memory limit (GOMEMLIMIT)
-// of 80% of the machine's memory when the operator set none, so that the
-// collector, and with it the governor, runs more often as memory runs out.
-func setDefaultMemoryLimit() {
-	if debug.SetMemoryLimit(-1) != 1<<63-1 {
-		return
-	}
-	if total := totalMemory(); total > 0 {
-		debug.SetMemoryLimit(total / 10 * 8)
-	}
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package js
+package node
 
 // totalMemory is unknown off Linux: no default memory limit is set.
 func totalMemory() int64 { return 0 }
