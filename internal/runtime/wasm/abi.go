@@ -59,6 +59,7 @@ var hostFuncs = map[string]hostFunc{
 	"request_body":   {2, (*reactor).requestBody},
 	"response_head":  {3, (*reactor).responseHead},
 	"response_write": {2, (*reactor).responseWrite},
+	"response":       {5, (*reactor).response},
 	"log":            {3, (*reactor).log},
 	"result_read":    {2, (*reactor).resultRead},
 	"error_read":     {2, (*reactor).errorRead},
@@ -107,11 +108,13 @@ func goFunc(name string, hf hostFunc) api.GoModuleFunc {
 		if r == nil {
 			panic(trapf("wisp.%s called outside of a wisp instance", name))
 		}
-		var p [10]uint32
-		for i := range hf.params {
+		// The parameters go to the reactor's array: a local one would
+		// escape (hf.fn is not known) and cost an allocation per call.
+		p := r.params[:hf.params]
+		for i := range p {
 			p[i] = api.DecodeU32(stack[i])
 		}
-		stack[0] = api.EncodeI32(hf.fn(r, m, p[:hf.params]))
+		stack[0] = api.EncodeI32(hf.fn(r, m, p))
 	}
 }
 
@@ -170,12 +173,12 @@ func (r *reactor) errorRead(m api.Module, p []uint32) int32 {
 }
 
 func (r *reactor) requestHead(m api.Module, p []uint32) int32 {
-	view(m, p[0], p[1], "result buffer")
+	out := view(m, p[0], p[1], "result buffer")
 	if r.req == nil {
 		return r.fail(codeState, "request_head: no request is being handled")
 	}
-	// Encoded straight into one buffer of the right size (docs/abi.md's
-	// string list), without an intermediate list of strings.
+	// Encoded straight into the guest's buffer when it fits (else into
+	// one buffer of the right size), without a list of strings.
 	q := r.req
 	var num [20]byte
 	bodyLen := strconv.AppendInt(num[:0], int64(len(q.Body)), 10)
@@ -186,7 +189,16 @@ func (r *reactor) requestHead(m api.Module, p []uint32) int32 {
 			size += 8 + len(k) + len(v)
 		}
 	}
-	b := binary.LittleEndian.AppendUint32(make([]byte, 0, size), uint32(count))
+	if size > maxResultBytes {
+		return r.fail(codeTooLarge, "result of %d bytes is over the limit of %d bytes", size, maxResultBytes)
+	}
+	var b []byte
+	if size <= len(out) {
+		b = out[:0:size]
+	} else {
+		b = make([]byte, 0, size)
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(count))
 	b = appendString(b, q.Method)
 	b = appendString(b, q.URL)
 	b = appendString(b, q.ID)
@@ -197,7 +209,12 @@ func (r *reactor) requestHead(m api.Module, p []uint32) int32 {
 			b = appendString(appendString(b, k), v)
 		}
 	}
-	return r.give(m, b, p[0], p[1])
+	if size <= len(out) {
+		r.result = nil
+		return int32(len(b))
+	}
+	r.result = b
+	return int32(len(b))
 }
 
 func (r *reactor) requestBody(m api.Module, p []uint32) int32 {
@@ -212,19 +229,23 @@ func (r *reactor) requestBody(m api.Module, p []uint32) int32 {
 
 func (r *reactor) responseHead(m api.Module, p []uint32) int32 {
 	raw := view(m, p[1], p[2], "headers")
+	return r.sendHead("response_head", int32(p[0]), raw)
+}
+
+// sendHead checks a response head and passes it on.
+func (r *reactor) sendHead(op string, status int32, raw []byte) int32 {
 	if r.req == nil {
-		return r.fail(codeState, "response_head: no request is being handled")
+		return r.fail(codeState, "%s: no request is being handled", op)
 	}
 	if r.headSent {
-		return r.fail(codeState, "response_head: the response head was already sent")
+		return r.fail(codeState, "%s: the response head was already sent", op)
 	}
-	status := int32(p[0])
 	if status < 200 || status > maxResponseStatus {
-		return r.fail(codeBadInput, "response_head: status %d is not between 200 and %d", status, maxResponseStatus)
+		return r.fail(codeBadInput, "%s: status %d is not between 200 and %d", op, status, maxResponseStatus)
 	}
 	h, err := parseHeaders(raw)
 	if err != nil {
-		return r.fail(codeBadInput, "response_head: %v", err)
+		return r.fail(codeBadInput, "%s: %v", op, err)
 	}
 	dst := r.w.Header()
 	for i := 0; i < len(h); i += 2 {
@@ -237,17 +258,35 @@ func (r *reactor) responseHead(m api.Module, p []uint32) int32 {
 
 func (r *reactor) responseWrite(m api.Module, p []uint32) int32 {
 	b := view(m, p[0], p[1], "body")
+	return r.write("response_write", b)
+}
+
+func (r *reactor) write(op string, b []byte) int32 {
 	if r.req == nil {
-		return r.fail(codeState, "response_write: no request is being handled")
+		return r.fail(codeState, "%s: no request is being handled", op)
 	}
 	if !r.headSent {
 		r.headSent = true
 		r.w.WriteHeader(http.StatusOK)
 	}
 	if _, err := r.w.Write(b); err != nil {
-		return r.fail(codeFailed, "response_write: %v", err)
+		return r.fail(codeFailed, "%s: %v", op, err)
 	}
 	return codeOK
+}
+
+// response is response_head and response_write in one call (added within
+// v1): a response the guest has whole costs one host call.
+func (r *reactor) response(m api.Module, p []uint32) int32 {
+	raw := view(m, p[1], p[2], "headers")
+	body := view(m, p[3], p[4], "body")
+	if rc := r.sendHead("response", int32(p[0]), raw); rc != codeOK {
+		return rc
+	}
+	if len(body) == 0 {
+		return codeOK
+	}
+	return r.write("response", body)
 }
 
 var logLevels = []logs.Level{logs.Debug, logs.Info, logs.Warn, logs.Error}

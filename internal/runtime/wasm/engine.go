@@ -276,23 +276,54 @@ func (m *module) call(ctx context.Context, inst api.Module, f api.Function) ([]u
 	if !m.interruptible {
 		return f.Call(ctx)
 	}
+	it, err := newInterrupter(inst)
+	if err != nil {
+		return nil, err
+	}
+	stack := make([]uint64, max(len(f.Definition().ParamTypes()), len(f.Definition().ResultTypes())))
+	if err := it.call(ctx, f, stack); err != nil {
+		return nil, err
+	}
+	return stack[:len(f.Definition().ResultTypes())], nil
+}
+
+// interrupter stops the calls into one instance of an instrumented module
+// when their context ends (interrupt.go). A reactor keeps one, so that a
+// call allocates no more than context.AfterFunc does.
+type interrupter struct {
+	flag  api.MutableGlobal
+	fired chan struct{} // one value once fire has set the flag
+	fire  func()
+}
+
+func newInterrupter(inst api.Module) (*interrupter, error) {
 	g, ok := inst.ExportedGlobal(interruptGlobal).(api.MutableGlobal)
 	if !ok {
 		return nil, errors.New("the instrumented module lost its interrupt global")
 	}
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
+	it := &interrupter{flag: g, fired: make(chan struct{}, 1)}
+	it.fire = func() {
 		g.Set(1)
-		close(fired)
-	})
-	res, err := f.Call(ctx)
+		it.fired <- struct{}{}
+	}
+	return it, nil
+}
+
+// call calls f with stack (its parameters, then its results), setting the
+// interrupt flag if ctx ends first.
+func (it *interrupter) call(ctx context.Context, f api.Function, stack []uint64) error {
+	if ctx.Done() == nil {
+		return f.CallWithStack(ctx, stack)
+	}
+	stop := context.AfterFunc(ctx, it.fire)
+	err := f.CallWithStack(ctx, stack)
 	if !stop() {
-		<-fired
+		<-it.fired
 		if err == nil {
-			g.Set(0) // the guest finished just before the flag was set
+			it.flag.Set(0) // the guest finished just before the flag was set
 		}
 	}
-	return res, err
+	return err
 }
 
 // instantiate makes an instance of the module without running anything.

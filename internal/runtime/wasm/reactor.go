@@ -27,6 +27,11 @@ type reactor struct {
 	handle api.Function
 	stdout *logWriter
 	stderr *logWriter
+	// interrupt stops wisp_handle at its deadline (nil when the module
+	// is not instrumented; wazero's own checks do it then).
+	interrupt *interrupter
+	stack     [1]uint64  // wisp_handle's result
+	params    [10]uint32 // the parameters of the host call in progress
 
 	// The call in progress. Set before calling into the guest and read by
 	// host functions on the same goroutine.
@@ -75,6 +80,12 @@ func newReactor(ctx context.Context, m *module) (*reactor, error) {
 	}
 	r.inst = inst
 	r.handle = inst.ExportedFunction(exportHandle)
+	if m.interruptible {
+		if r.interrupt, err = newInterrupter(inst); err != nil {
+			_ = inst.Close(context.Background())
+			return nil, err
+		}
+	}
 	for _, name := range []string{exportReact, exportInit} {
 		f := inst.ExportedFunction(name)
 		if f == nil {
@@ -127,11 +138,20 @@ func (r *reactor) Fetch(ctx context.Context, req *runtime.Request, w http.Respon
 		r.stderr.flush()
 		r.ctx, r.req, r.w, r.result, r.errMsg = nil, nil, nil, nil, ""
 	}()
-	res, err := r.mod.call(context.WithValue(ctx, reactorKey{}, r), r.inst, r.handle)
+	cctx := context.WithValue(ctx, reactorKey{}, r)
+	var err error
+	if r.interrupt != nil {
+		err = r.interrupt.call(cctx, r.handle, r.stack[:])
+	} else {
+		var res []uint64
+		if res, err = r.handle.Call(cctx); err == nil {
+			r.stack[0] = res[0]
+		}
+	}
 	if err != nil {
 		return r.guestError(ctx, err)
 	}
-	if rc := int32(res[0]); rc != 0 {
+	if rc := int32(r.stack[0]); rc != 0 {
 		return runtime.Errorf(runtime.Exception, "the module's %s returned %d", exportHandle, rc)
 	}
 	if !r.headSent {

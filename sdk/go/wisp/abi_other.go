@@ -16,6 +16,10 @@ func hResponseHead(status int32, headers unsafe.Pointer, headersLen uint32) int3
 
 func hResponseWrite(p unsafe.Pointer, n uint32) int32 { return codeUnavailable }
 
+func hResponse(status int32, headers unsafe.Pointer, headersLen uint32, body unsafe.Pointer, bodyLen uint32) int32 {
+	return codeUnavailable
+}
+
 func hLog(level int32, msg string) int32 { return codeUnavailable }
 
 func hResultRead(buf unsafe.Pointer, bufCap uint32) int32 { return codeUnavailable }

@@ -22,6 +22,13 @@ func hResponseHead(status int32, headers unsafe.Pointer, headersLen uint32) int3
 //go:noescape
 func hResponseWrite(p unsafe.Pointer, n uint32) int32
 
+// response is response_head and response_write in one call (added within
+// v1).
+//
+//go:wasmimport wisp response
+//go:noescape
+func hResponse(status int32, headers unsafe.Pointer, headersLen uint32, body unsafe.Pointer, bodyLen uint32) int32
+
 //go:wasmimport wisp log
 //go:noescape
 func hLog(level int32, msg string) int32

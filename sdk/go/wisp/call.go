@@ -7,6 +7,7 @@ import (
 // Return codes of host functions (docs/abi.md).
 const (
 	codeAbsent      = -1
+	codeBadInput    = -3
 	codeUnavailable = -100 // not an ABI code: no host (see abi_other.go)
 )
 

@@ -16,56 +16,91 @@ func parseURL(s string) (*url.URL, error) {
 // parseURLInto is parseURL filling u on the fast path (so that u can be
 // allocated with other things); url.Parse's result is returned as it is.
 func parseURLInto(u *url.URL, s string) (*url.URL, error) {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok || (scheme != "http" && scheme != "https") {
-		return url.Parse(s)
+	if v, _, ok := fastURL(u, s); ok {
+		return v, nil
 	}
-	i := strings.IndexByte(rest, '/')
-	if i <= 0 || !plainHost(rest[:i]) {
-		return url.Parse(s)
-	}
-	path, query, hasQuery := strings.Cut(rest[i:], "?")
-	if !plain(path, pathChars) || !plain(query, queryChars) {
-		return url.Parse(s)
-	}
-	*u = url.URL{Scheme: scheme, Host: rest[:i], Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
-	return u, nil
+	return url.Parse(s)
 }
 
-// Characters a path keeps as they are (url.URL.EscapedPath does not
-// escape them), and characters a query may hold.
+// fastURL fills u with s when s is on the fast path, and returns the
+// request URI (u.RequestURI(), a part of s). It reads s once, each byte
+// looked up in urlChars.
+func fastURL(u *url.URL, s string) (*url.URL, string, bool) {
+	var scheme, rest string
+	switch {
+	case strings.HasPrefix(s, "http://"):
+		scheme, rest = "http", s[len("http://"):]
+	case strings.HasPrefix(s, "https://"):
+		scheme, rest = "https", s[len("https://"):]
+	default:
+		return nil, "", false
+	}
+	i := 0
+	for i < len(rest) && urlChars[rest[i]]&hostChar != 0 {
+		i++
+	}
+	if i == 0 {
+		return nil, "", false
+	}
+	if i < len(rest) && rest[i] == ':' {
+		j := i + 1
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		if j == i+1 {
+			return nil, "", false
+		}
+		i = j
+	}
+	if i == len(rest) || rest[i] != '/' {
+		return nil, "", false
+	}
+	host, uri := rest[:i], rest[i:]
+	j := 0
+	for j < len(uri) && urlChars[uri[j]]&pathChar != 0 {
+		j++
+	}
+	path, query, hasQuery := uri[:j], "", false
+	if j < len(uri) {
+		if uri[j] != '?' {
+			return nil, "", false
+		}
+		query, hasQuery = uri[j+1:], true
+		for k := 0; k < len(query); k++ {
+			if urlChars[query[k]]&queryChar == 0 {
+				return nil, "", false
+			}
+		}
+	}
+	*u = url.URL{Scheme: scheme, Host: host, Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
+	return u, uri, true
+}
+
+// What each byte may be on the fast path: in a host name (letters,
+// digits, '.' and '-'), a path (what url.URL.EscapedPath keeps as it is)
+// or a query.
 const (
-	pathChars  = "-._~/$&+,:;="
-	queryChars = "-._~/?&=:;,+!$'()*"
+	hostChar = 1 << iota
+	pathChar
+	queryChar
 )
 
-// plainHost: letters, digits, '.' and '-', then an optional ":port".
-func plainHost(h string) bool {
-	name, port, hasPort := strings.Cut(h, ":")
-	if name == "" || (hasPort && port == "") {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !isAlnum(c) && c != '.' && c != '-' {
-			return false
+var urlChars = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		if isAlnum(byte(c)) {
+			t[c] = hostChar | pathChar | queryChar
 		}
 	}
-	for i := 0; i < len(port); i++ {
-		if port[i] < '0' || port[i] > '9' {
-			return false
-		}
+	t['.'] |= hostChar
+	t['-'] |= hostChar
+	for _, c := range []byte("-._~/$&+,:;=") {
+		t[c] |= pathChar
 	}
-	return true
-}
-
-func plain(s, extra string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && strings.IndexByte(extra, c) < 0 {
-			return false
-		}
+	for _, c := range []byte("-._~/?&=:;,+!$'()*") {
+		t[c] |= queryChar
 	}
-	return true
-}
+	return t
+}()
 
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'

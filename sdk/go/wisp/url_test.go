@@ -36,3 +36,27 @@ func checkURL(t *testing.T, s string) {
 		t.Fatalf("%q:\n got %#v\nwant %#v", s, got, want)
 	}
 }
+
+func TestRequestURI(t *testing.T) {
+	for _, s := range urlSeeds {
+		checkRequestURI(t, s)
+	}
+}
+
+// FuzzRequestURI: parseRequestURL's request URI is u.RequestURI().
+func FuzzRequestURI(f *testing.F) {
+	for _, s := range urlSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkRequestURI)
+}
+
+func checkRequestURI(t *testing.T, s string) {
+	u, uri, err := parseRequestURL(new(url.URL), s)
+	if err != nil {
+		return
+	}
+	if want := u.RequestURI(); uri != want {
+		t.Fatalf("%q: request URI %q, u.RequestURI() %q", s, uri, want)
+	}
+}
