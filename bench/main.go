@@ -33,6 +33,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"regexp"
 	"runtime"
@@ -146,13 +147,17 @@ func throughput(ctx context.Context, e *env, o options) error {
 	// Rounds interleave the targets so that a burst of load from elsewhere
 	// on the machine hits one round of each, not all of one target.
 	results := make([][]*result, len(targets))
-	for round := range max(o.rounds, 1) {
-		// Each round starts one target further on, so that no target
-		// always follows the same one (the load generator's garbage from
-		// a fast target slows the next).
-		for k := range targets {
-			i := (k + round) % len(targets)
+	for range max(o.rounds, 1) {
+		// Each round takes the targets in a new random order, so that no
+		// target always follows the same one: the load generator's
+		// garbage from a fast target slows the next, and the server that
+		// ran before keeps a core's caches. (Rotating one order, as this
+		// did first, keeps every target's predecessor: the default node
+		// always followed raw net/http.) The generator also collects its
+		// garbage before each target.
+		for _, i := range rand.Perm(len(targets)) {
 			tg := targets[i]
+			runtime.GC()
 			load(tg.url, o.conns, o.warmup)
 			cpu0 := processCPU(tg.pid)
 			r := load(tg.url, o.conns, o.duration)
