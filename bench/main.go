@@ -25,6 +25,7 @@
 //     go run ./bench -sections throughput -duration 5s -rounds 3
 //     go run ./bench -sections density -services 1000
 //     go run ./bench -sections throughput -targets 'JS hello' -rounds 7
+//     go run ./bench -sections observe -rounds 10   # paired: observability's cost
 //
 // Every server runs in its own process; the load generator is this one.
 package main
@@ -97,8 +98,10 @@ func run(o options) error {
 			err = scaleUp(e, o)
 		case "density":
 			err = density(e, o)
+		case "observe":
+			err = observePaired(e, o)
 		default:
-			err = fmt.Errorf("unknown section %q (throughput, scaleup, density)", s)
+			err = fmt.Errorf("unknown section %q (throughput, scaleup, density, observe)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", s, err)
