@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -148,12 +149,17 @@ func merge(rs []*result) *result {
 		out.latencies = append(out.latencies, r.latencies...)
 		out.errors += r.errors
 	}
-	slices.Sort(rps)
-	out.rps = rps[len(rps)/2]
+	out.rps = median(rps)
 	if len(cpu) > 0 {
-		slices.Sort(cpu)
-		out.cpu = cpu[len(cpu)/2]
+		out.cpu = median(cpu)
 	}
 	slices.Sort(out.latencies)
 	return out
+}
+
+// median is the middle value of v (the upper one of an even count).
+func median[T cmp.Ordered](v []T) T {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -82,24 +82,12 @@ func observePaired(e *env, o options) error {
 			sides[0].name, results[0].rps, us(per[0]), sides[1].name, results[1].rps, us(per[1]))
 	}
 	fmt.Printf("median CPU per request: default %.1fµs, --no-observe %.1fµs: observability costs %+.1f%% (rounds %s)\n",
-		us(medianDur(cpuPer[0])), us(medianDur(cpuPer[1])), (median(cpuRatios)-1)*100, spread(cpuRatios))
+		us(median(cpuPer[0])), us(median(cpuPer[1])), (median(cpuRatios)-1)*100, spread(cpuRatios))
 	fmt.Printf("median req/s ratio default / --no-observe: %.3f× (rounds %s)\n", median(rpsRatios), spread(rpsRatios))
 	return nil
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func medianDur(v []time.Duration) time.Duration {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
 
 func spread(v []float64) string {
 	return fmt.Sprintf("%.3f–%.3f", slices.Min(v), slices.Max(v))

@@ -5,8 +5,8 @@ import (
 	"unicode/utf8"
 )
 
-// appendEntries encodes es as the JSON array encoding/json makes of them
-// (the readers decode it with encoding/json), without reflection: the
+// appendEntries encodes es as a JSON array that encoding/json decodes to
+// the same entries (the readers use it), without reflection: the
 // store encodes every request's access entry, and json.Marshal was 3% of
 // a node's CPU time under a hello-world load (docs/performance.md).
 func appendEntries(b []byte, es []Entry) []byte {
@@ -49,8 +49,8 @@ func appendEntry(b []byte, e *Entry) []byte {
 const hexDigits = "0123456789abcdef"
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD, and
-// U+2028/U+2029 escaped (as encoding/json does, for JavaScript readers).
+// control characters escaped, invalid UTF-8 replaced by U+FFFD (so the
+// stored message is valid JSON whatever a guest wrote).
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
@@ -78,22 +78,15 @@ func appendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
+		// A valid rune from here takes two bytes or more; one is invalid.
+		if _, size := utf8.DecodeRuneInString(s[i:]); size > 1 {
 			i += size
-			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
+		b = append(b, s[start:i]...)
+		b = append(b, `\ufffd`...)
+		i++
+		start = i
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')

@@ -209,11 +209,10 @@ func (r *reactor) requestHead(m api.Module, p []uint32) int32 {
 			b = appendString(appendString(b, k), v)
 		}
 	}
-	if size <= len(out) {
-		r.result = nil
-		return int32(len(b))
+	r.result = nil
+	if size > len(out) {
+		r.result = b // for result_read
 	}
-	r.result = b
 	return int32(len(b))
 }
 
