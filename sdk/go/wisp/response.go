@@ -14,13 +14,13 @@ const flushSize = 8 << 10
 // what it is given before the call returns.
 var headBuf, bodyBuf []byte
 
-// responseWriter is the http.ResponseWriter of a request. It buffers the
-// body up to flushSize and sends the head with the first flush, so a small
-// response is one head and one write.
 // writer is every request's ResponseWriter: one may not be used after
 // ServeHTTP returns (net/http's rule), and requests never overlap.
 var writer responseWriter
 
+// responseWriter is the http.ResponseWriter of a request. It buffers the
+// body up to flushSize and sends the head with the first flush, so a small
+// response is one host call carrying head and body.
 type responseWriter struct {
 	header   http.Header
 	status   int
