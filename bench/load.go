@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -46,11 +44,10 @@ func load(url string, conns int, d time.Duration) *result {
 // loadCtx is load with a parent context and, when onDone is set, a call
 // with each request's end time and latency.
 func loadCtx(parent context.Context, url string, conns int, d time.Duration, onDone func(end time.Time, lat time.Duration)) *result {
-	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
 	ctx, cancel := context.WithTimeout(parent, d)
 	defer cancel()
+	// A request still running at the end of the window gets this long.
+	deadline := time.Now().Add(d + 10*time.Second)
 	var mu sync.Mutex
 	res := &result{}
 	var count atomic.Int64
@@ -58,13 +55,18 @@ func loadCtx(parent context.Context, url string, conns int, d time.Duration, onD
 	start := time.Now()
 	for range conns {
 		wg.Go(func() {
+			c, err := newConn(url)
+			if err != nil {
+				mu.Lock()
+				res.firstErr, res.errors = err, res.errors+1
+				mu.Unlock()
+				return
+			}
+			defer c.close()
 			lat := make([]time.Duration, 0, 1<<14)
-			req, _ := http.NewRequest("GET", url, nil)
-			req.Header.Set("User-Agent", "wisp-bench")
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				err := get(client, req)
-				if err != nil {
+				if err := c.get(deadline); err != nil {
 					if ctx.Err() != nil {
 						break
 					}
@@ -95,20 +97,6 @@ func loadCtx(parent context.Context, url string, conns int, d time.Duration, onD
 	return res
 }
 
-// get does one request and reads the whole answer; non-200 is an error.
-func get(c *http.Client, req *http.Request) error {
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err == nil && resp.StatusCode != 200 {
-		err = fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return err
-}
-
 // timeEach requests each URL once, in order, on one keep-alive
 // connection, and returns the latencies sorted.
 func timeEach(urls []string) ([]time.Duration, error) {
@@ -119,16 +107,31 @@ func timeEach(urls []string) ([]time.Duration, error) {
 
 func sortDur(d []time.Duration) { slices.Sort(d) }
 
-// timeEachUnsorted is timeEach in request order.
+// timeEachUnsorted is timeEach in request order. The URLs share one host
+// (one connection; a URL on another host opens its own).
 func timeEachUnsorted(urls []string) ([]time.Duration, error) {
-	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr}
 	lat := make([]time.Duration, 0, len(urls))
+	var c *conn
+	defer func() {
+		if c != nil {
+			c.close()
+		}
+	}()
 	for _, u := range urls {
-		req, _ := http.NewRequest("GET", u, nil)
+		next, err := newConn(u)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil && c.host == next.host {
+			c.req = next.req
+		} else {
+			if c != nil {
+				c.close()
+			}
+			c = next
+		}
 		t0 := time.Now()
-		if err := get(c, req); err != nil {
+		if err := c.get(time.Now().Add(30 * time.Second)); err != nil {
 			return nil, fmt.Errorf("%s: %w", u, err)
 		}
 		lat = append(lat, time.Since(t0))

@@ -27,7 +27,14 @@
 //     go run ./bench -sections throughput -targets 'JS hello' -rounds 7
 //     go run ./bench -sections observe -rounds 10   # paired: observability's cost
 //
-// Every server runs in its own process; the load generator is this one.
+// Every server runs in its own process; the load generator is this one,
+// with its own lean HTTP/1.1 client (httpconn.go; as light per request
+// as wrk, so that on two cores it leaves the servers the CPU they can
+// use). -hold starts the throughput targets and serves them until
+// interrupted, for a cross-check with another generator:
+//
+//	go run ./bench -hold            # prints each target's URL
+//	wrk -t2 -c32 -d5s URL
 package main
 
 import (
@@ -36,10 +43,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"regexp"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -61,12 +70,16 @@ func main() {
 	flag.DurationVar(&o.step, "step", 3*time.Second, "duration of each step of the scale-up section")
 	sections := flag.String("sections", "throughput,scaleup,density", "sections to run, comma-separated")
 	flag.StringVar(&o.only, "targets", "", "throughput: only the targets whose name matches this regular expression (the raw baselines always run)")
+	flag.BoolVar(&o.hold, "hold", false, "throughput: start the targets, print their URLs and process ids, and serve until interrupted (to drive them with another load generator)")
 	flag.Parse()
 	if *serveRaw != "" {
 		rawServer(*serveRaw)
 		return
 	}
 	o.sections = strings.Split(*sections, ",")
+	if o.hold {
+		o.sections = []string{"throughput"}
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -80,6 +93,7 @@ type options struct {
 	rounds                 int
 	sections               []string
 	only                   string
+	hold                   bool
 }
 
 func run(o options) error {
@@ -146,6 +160,9 @@ func throughput(ctx context.Context, e *env, o options) error {
 		}
 		return 0
 	})
+	if o.hold {
+		return hold(targets)
+	}
 	fmt.Printf("\n## throughput: %d connections, %s per target after %s warm-up, %d round(s)\n", o.conns, o.duration, o.warmup, max(o.rounds, 1))
 	// Rounds interleave the targets so that a burst of load from elsewhere
 	// on the machine hits one round of each, not all of one target.
@@ -197,5 +214,17 @@ func throughput(ctx context.Context, e *env, o options) error {
 		}
 		fmt.Printf("%-28s %10.0f %9s %9s %9s %8s %11s %9s\n", tg.name, r.rps, r.pct(50), r.pct(99), r.pct(99.9), ratio, vsPeer, cpu)
 	}
+	return nil
+}
+
+// hold prints the targets and waits for an interrupt, keeping them served.
+func hold(targets []target) error {
+	for _, t := range targets {
+		fmt.Printf("%-28s %s pid %d\n", t.name, t.url, t.pid)
+	}
+	fmt.Println("# serving until interrupted")
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
 	return nil
 }
