@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -68,6 +69,7 @@ func density(e *env, o options) error {
 	for i, k := range order {
 		urls[i] = "http://" + n.gateway + "/" + name(k)
 	}
+	runtime.GC() // the deploys' garbage: not collected while the client times requests
 	r, err := visitAll(n, urls)
 	if err != nil {
 		return err

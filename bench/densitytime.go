@@ -86,29 +86,38 @@ func (r *visits) printNodeSide(n *wispNode) {
 }
 
 // timeVisits requests each URL once, in order, on one keep-alive
-// connection, keeping the request ids the node answered with.
+// connection (the URLs share one host), keeping the request ids the node
+// answered with.
 func timeVisits(urls []string) ([]visit, error) {
-	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr}
 	out := make([]visit, 0, len(urls))
+	var c *conn
+	defer func() {
+		if c != nil {
+			c.close()
+		}
+	}()
+	idHeader := []byte(strings.ToLower(gateway.RequestIDHeader) + ":")
 	for _, u := range urls {
-		req, _ := http.NewRequest("GET", u, nil)
+		next, err := newConn(u)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			c = next
+			c.keep = idHeader
+		}
+		if next.host != c.host {
+			return nil, fmt.Errorf("%s: not on %s like the URLs before it", u, c.host)
+		}
+		c.req = next.req
+		deadline := time.Now().Add(30 * time.Second)
 		t0 := time.Now()
-		resp, err := c.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", u, err)
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		err = c.get(deadline)
 		d := time.Since(t0)
-		if err == nil && resp.StatusCode != 200 {
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", u, err)
 		}
-		out = append(out, visit{url: u, start: t0, client: d, requestID: resp.Header.Get(gateway.RequestIDHeader)})
+		out = append(out, visit{url: u, start: t0, client: d, requestID: string(c.kept)})
 	}
 	return out, nil
 }

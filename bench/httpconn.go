@@ -27,6 +27,9 @@ type conn struct {
 	br   *bufio.Reader
 	req  []byte
 	dl   time.Time // the deadline set on c
+	// keep, when set (lower case, with the colon), names a header whose
+	// value the last answer carried is kept in kept.
+	keep, kept []byte
 }
 
 // newConn prepares a client for GET rawURL (the connection opens on the
@@ -108,6 +111,7 @@ func (c *conn) read() (keep bool, err error) {
 		return false, fmt.Errorf("%w: status line %q", errMalformed, line)
 	}
 	length, chunked, keep := int64(-1), false, line[7] == '1'
+	c.kept = c.kept[:0]
 	for {
 		line, err = c.br.ReadSlice('\n')
 		if err != nil {
@@ -128,6 +132,8 @@ func (c *conn) read() (keep bool, err error) {
 			if bytes.Contains(bytes.ToLower(line), []byte("close")) {
 				keep = false
 			}
+		case c.keep != nil && hasFold(line, c.keep):
+			c.kept = append(c.kept, bytes.TrimSpace(line[len(c.keep):])...)
 		}
 	}
 	switch {

@@ -20,6 +20,7 @@ func TestConnReadsAnswers(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/length", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "5")
+		w.Header().Set("X-Wisp-Request-Id", "id-"+r.URL.Path)
 		fmt.Fprint(w, "hello")
 	})
 	mux.HandleFunc("/chunked", func(w http.ResponseWriter, r *http.Request) {
@@ -47,6 +48,7 @@ func TestConnReadsAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.close()
+	c.keep = []byte("x-wisp-request-id:")
 	deadline := time.Now().Add(10 * time.Second)
 	for _, tc := range []struct {
 		path    string
@@ -63,6 +65,9 @@ func TestConnReadsAnswers(t *testing.T) {
 		err = c.get(deadline)
 		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
 			t.Fatalf("GET %s: error %v, want %q", tc.path, err, tc.wantErr)
+		}
+		if id := string(c.kept); (tc.path == "/length") != (id == "id-/length") {
+			t.Fatalf("GET %s: kept header %q", tc.path, id)
 		}
 	}
 }
