@@ -20,6 +20,8 @@
 //     every server's stderr there (e.g. with GODEBUG=gctrace=1), and
 //     WISP_RUNTIME_TRACE=FILE, passed on to the nodes, makes each write a
 //     Go execution trace (the last node started, the one measured, wins).
+//     WISP_BENCH_SERVER_ENV="K=V ..." adds environment for the servers
+//     only, not the load generator (e.g. GODEBUG=gctrace=1 GOMAXPROCS=4).
 //
 //     go run ./bench                          # everything
 //     go run ./bench -sections throughput -duration 5s -rounds 3
