@@ -164,3 +164,107 @@ func TestBadNode(t *testing.T) {
 		}
 	}
 }
+
+// TestManyServices: one flush stores the growth of more services than it
+// keeps in flight at once; a flush the store refuses keeps the growth
+// pending, and the next one stores it, counted once.
+func TestManyServices(t *testing.T) {
+	st := storetest.Open(t)
+	clk := newClock(day("2026-11-26 10:00"))
+	m, err := usage.Open(ctxT(t), st.JS, usage.Config{Node: "a", Every: time.Hour, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	reader, err := usage.Open(ctxT(t), st.JS, usage.Config{Node: "b", Every: time.Hour, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	const n = 700
+	counters := make([]*usage.Counter, n)
+	for i := range counters {
+		counters[i] = m.Counter(fmt.Sprintf("svc%03d", i), 64)
+		for range i + 1 {
+			counters[i].Add(time.Millisecond, 0)
+		}
+	}
+	if err := m.Flush(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	// Stored: another node's meter (nothing pending of its own) reads it.
+	stored := func(extra uint64) {
+		t.Helper()
+		rows, err := reader.Query(ctxT(t), usage.Query{Since: clk.now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != n {
+			t.Fatalf("%d rows, want %d", len(rows), n)
+		}
+		for i, r := range rows {
+			if want := uint64(i+1) + extra; r.Service != fmt.Sprintf("svc%03d", i) || r.Invocations != want {
+				t.Fatalf("row %d: %+v, want %d invocations", i, r, want)
+			}
+		}
+	}
+	stored(0)
+
+	// The store refuses every put: the flush fails, nothing is lost.
+	stream, err := st.JS.Stream(ctxT(t), "KV_"+usage.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := stream.CachedInfo().Config
+	small := cfg
+	small.MaxMsgSize = 8
+	if _, err := st.JS.UpdateStream(ctxT(t), small); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counters {
+		c.Add(time.Millisecond, 0)
+	}
+	if err := m.Flush(ctxT(t)); err == nil {
+		t.Fatal("a flush the store refused reported no error")
+	}
+	stored(0)
+	rows, err := m.Query(ctxT(t), usage.Query{Since: clk.now(), Service: "svc000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Invocations != 2 {
+		t.Fatalf("pending growth lost: %+v", rows)
+	}
+	if _, err := st.JS.UpdateStream(ctxT(t), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Flush(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	stored(1)
+}
+
+// BenchmarkFlush is one flush of 1,000 services' growth, what a node with
+// all of them active stores every second:
+//
+//	go test ./internal/usage -run XXX -bench Flush -benchtime 20x
+func BenchmarkFlush(b *testing.B) {
+	st := storetest.Open(b)
+	m, err := usage.Open(context.Background(), st.JS, usage.Config{Node: "a", Every: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	counters := make([]*usage.Counter, 1000)
+	for i := range counters {
+		counters[i] = m.Counter(fmt.Sprintf("svc%04d", i), 64)
+	}
+	for b.Loop() {
+		for _, c := range counters {
+			c.Add(time.Millisecond, 0)
+		}
+		if err := m.Flush(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
