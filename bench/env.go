@@ -195,6 +195,9 @@ var addrRe = regexp.MustCompile(`gateway\s+http://(\S+)`)
 
 func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
 	cmd := exec.Command(bin, args...)
+	if cpus := os.Getenv("WISP_BENCH_SERVER_CPUS"); cpus != "" {
+		cmd = exec.Command("taskset", append([]string{"-c", cpus, bin}, args...)...)
+	}
 	if extra := os.Getenv("WISP_BENCH_SERVER_ENV"); extra != "" {
 		// Diagnostics: environment for the servers only (e.g.
 		// GOMAXPROCS=4 GODEBUG=gctrace=1), not for the load generator.

@@ -22,6 +22,8 @@
 //     Go execution trace (the last node started, the one measured, wins).
 //     WISP_BENCH_SERVER_ENV="K=V ..." adds environment for the servers
 //     only, not the load generator (e.g. GODEBUG=gctrace=1 GOMAXPROCS=4).
+//     WISP_BENCH_SERVER_CPUS=LIST starts the servers under `taskset -c
+//     LIST` (run the bench itself under taskset for the other CPUs).
 //
 //     go run ./bench                          # everything
 //     go run ./bench -sections throughput -duration 5s -rounds 3

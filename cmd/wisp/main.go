@@ -13,6 +13,7 @@ import (
 
 func main() {
 	stopTrace := startRuntimeTrace()
+	startHeapProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	st, _ := os.Stderr.Stat()
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
