@@ -17,9 +17,10 @@ import (
 // A node's live heap is mostly long-lived: every warm JS instance is a
 // goja runtime of ~100 KB that lives for its keep-alive, while a request
 // leaves little garbage. A mark phase is what a request waits behind on
-// a small machine: the collector's workers hold whole processors for up
-// to 10 ms at a time (docs/performance.md, "Density": the slowest first
-// requests of 1,000 services were those sent during mark phases). The
+// a small machine: its idle workers take every processor with nothing
+// else to run, and a goroutine stopped for its stack to be scanned can
+// wait milliseconds to be resumed (docs/performance.md, "Density": the
+// slowest first requests of 1,000 services were sent during marks). The
 // share of time spent marking grows with the allocation rate and shrinks
 // with GOGC, whatever the size of the live heap, so the node collects
 // when the heap has grown to three times its live size instead of two:
@@ -32,15 +33,12 @@ import (
 // over its limit, whatever the pacing.
 //
 // A small live heap gets a floor under its headroom: GOGC 200 of a
-// 33 MB heap (1,000 idle services) is a collection every 66 MB, about
-// every 150 cold starts while they warm up, each a mark phase the next
-// requests wait behind. After each collection the node raises GOGC so
-// that the heap may grow by at least MinGCHeadroom past its live size
-// (GOGC 388 at 33 MB live: one collection where there were three), and
-// lowers it back to DefaultGCPercent once the live heap passes
-// MinGCHeadroom/2 (docs/performance.md, "Density": client max
-// 7.3-7.8 ms with GOGC 100, 3.4-7.5 ms with 200, 3.7-4.4 ms with 400 in
-// the same hour).
+// 33 MB heap (1,000 idle services) is a collection at ~99 MB, soon after
+// their cold starts begin. After each collection the node raises GOGC
+// so that the heap may grow at least MinGCHeadroom past its live size
+// (GOGC 388 at 33 MB live), and lets it fall back to DefaultGCPercent
+// once the live heap passes MinGCHeadroom/2. RATIONALE.md ("Why the node
+// paces the garbage collector") has the measurements and the price.
 
 // DefaultGCPercent is the node's GOGC unless the operator sets one.
 const DefaultGCPercent = 200

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,17 +222,7 @@ func (n *Node) replay(ctx context.Context, changes <-chan registry.Change) error
 			if ch.Replayed {
 				start := time.Now()
 				n.applyAll(ctx, batch)
-				loaded := time.Since(start)
-				if len(batch) > 0 {
-					// Loading leaves garbage (bundles read, programs
-					// compiled): collect it before serving, so that the
-					// cold starts a restart brings all at once begin from
-					// the live heap, with the whole headroom before the
-					// first mark phase (gc.go).
-					goruntime.GC()
-				}
-				n.log.Info("services loaded", "count", len(batch), "took", loaded.Round(time.Millisecond),
-					"collected", (time.Since(start) - loaded).Round(time.Millisecond))
+				n.log.Info("services loaded", "count", len(batch), "took", time.Since(start).Round(time.Millisecond))
 				return nil
 			}
 			batch = append(batch, ch)
