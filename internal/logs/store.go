@@ -46,7 +46,6 @@ type Store struct {
 	done    chan struct{}
 	stop    context.CancelFunc
 	once    sync.Once
-	buf     []byte // the encoding being published; owned by run
 }
 
 // OpenStore creates (or updates) the log stream and starts the writer.
@@ -143,7 +142,12 @@ func (s *Store) run(ctx context.Context) {
 	}
 }
 
-// flush publishes one message per service holding its entries.
+// flush publishes one message per service holding its entries. The
+// messages go out without waiting for each acknowledgement in turn (a
+// node with many active services would otherwise make a round trip
+// through the server per service, every flush); each has a buffer of
+// its own, which the client keeps until acknowledged (it may publish it
+// again while the stream is briefly unavailable).
 func (s *Store) flush(batch []Entry) {
 	if len(batch) == 0 {
 		return
@@ -152,15 +156,41 @@ func (s *Store) flush(batch []Entry) {
 	for _, e := range batch {
 		by[e.Service] = append(by[e.Service], e)
 	}
+	type sent struct {
+		svc string
+		n   int
+		ack jetstream.PubAckFuture
+	}
+	acks := make([]sent, 0, len(by))
+	failed := func(svc string, n int, err error) {
+		s.dropped.Add(uint64(n))
+		s.log.Warn("store log entries", "service", svc, "entries", n, "error", err)
+	}
+	for svc, es := range by {
+		ack, err := s.js.PublishAsync(subjectPrefix+svc, appendEntries(nil, es))
+		if err != nil {
+			failed(svc, len(es), err)
+			continue
+		}
+		acks = append(acks, sent{svc, len(es), ack})
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for svc, es := range by {
-		// Publish waits for the server's acknowledgement, after which the
-		// buffer is free again.
-		s.buf = appendEntries(s.buf[:0], es)
-		if _, err := s.js.Publish(ctx, subjectPrefix+svc, s.buf); err != nil {
-			s.dropped.Add(uint64(len(es)))
-			s.log.Warn("store log entries", "service", svc, "entries", len(es), "error", err)
+	for _, a := range acks {
+		select {
+		case <-a.ack.Ok():
+			continue
+		case err := <-a.ack.Err():
+			failed(a.svc, a.n, err)
+			continue
+		case <-ctx.Done():
+		}
+		select { // out of time: what has arrived still counts
+		case <-a.ack.Ok():
+		case err := <-a.ack.Err():
+			failed(a.svc, a.n, err)
+		default:
+			failed(a.svc, a.n, fmt.Errorf("no acknowledgement: %w", ctx.Err()))
 		}
 	}
 }

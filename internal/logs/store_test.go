@@ -119,3 +119,26 @@ func TestStoreAccountsForEveryEntry(t *testing.T) {
 		t.Fatalf("stored %d + dropped %d != written %d", stored, s.Dropped(), n)
 	}
 }
+
+// TestStoreManyServicesInOneFlush: one flush holding the entries of many
+// services stores each service's, in order.
+func TestStoreManyServicesInOneFlush(t *testing.T) {
+	s := openStore(t)
+	const services, each = 300, 3
+	start := time.Now()
+	for i := range each {
+		for svc := range services {
+			s.Write(entry(fmt.Sprintf("svc%03d", svc), logs.Info, fmt.Sprint(i), start))
+		}
+	}
+	s.Close()
+	if s.Dropped() != 0 {
+		t.Fatalf("%d entries dropped", s.Dropped())
+	}
+	for svc := range services {
+		got := readAll(t, s, logs.Query{Service: fmt.Sprintf("svc%03d", svc), Since: start})
+		if fmt.Sprint(got) != "[info:0 info:1 info:2]" {
+			t.Fatalf("svc%03d: %v", svc, got)
+		}
+	}
+}
