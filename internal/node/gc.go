@@ -2,11 +2,8 @@ package node
 
 import (
 	"log/slog"
-	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
-	"sync/atomic"
 )
 
 // The Go garbage collector's pacing is a property of the process, so it
@@ -32,20 +29,13 @@ import (
 // memory governor forces its own collections when an instance could be
 // over its limit, whatever the pacing.
 //
-// A small live heap gets a floor under its headroom: GOGC 200 of a
-// 33 MB heap (1,000 idle services) is a collection at ~99 MB, soon after
-// their cold starts begin. After each collection the node raises GOGC
-// so that the heap may grow at least MinGCHeadroom past its live size
-// (GOGC 388 at 33 MB live), and lets it fall back to DefaultGCPercent
-// once the live heap passes MinGCHeadroom/2. RATIONALE.md ("Why the node
-// paces the garbage collector") has the measurements and the price.
+// A floor under the headroom for small heaps (GOGC raised after each
+// collection so that the heap could grow 128 MB past its live size) was
+// tried and taken out: in interleaved runs it did no better than 200 and
+// held 60 MB more at idle (RATIONALE.md).
 
 // DefaultGCPercent is the node's GOGC unless the operator sets one.
 const DefaultGCPercent = 200
-
-// MinGCHeadroom is how far, at least, the heap may grow past its live
-// size before the next collection, unless the operator sets GOGC.
-const MinGCHeadroom = 128 << 20
 
 // PaceGC sets the process's garbage collector for a node: GOGC to
 // DefaultGCPercent and the soft memory limit (GOMEMLIMIT) to 80% of the
@@ -55,12 +45,7 @@ func PaceGC(getenv func(string) string, log *slog.Logger) {
 	var attrs []any
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(DefaultGCPercent)
-		if pacer.Load() == nil {
-			if p := startHeadroomPacer(DefaultGCPercent); !pacer.CompareAndSwap(nil, p) {
-				p.stop()
-			}
-		}
-		attrs = append(attrs, "gogc", DefaultGCPercent, "min_headroom_mb", MinGCHeadroom>>20)
+		attrs = append(attrs, "gogc", DefaultGCPercent)
 	}
 	if getenv("GOMEMLIMIT") == "" {
 		if total := totalMemory(); total > 0 {
@@ -73,65 +58,3 @@ func PaceGC(getenv func(string) string, log *slog.Logger) {
 		log.Debug("garbage collector paced for a node", attrs...)
 	}
 }
-
-// pacer is the process's headroomPacer, once PaceGC started it.
-var pacer atomic.Pointer[headroomPacer]
-
-// gcPercentFor is the GOGC that lets a heap of live bytes grow by at least
-// MinGCHeadroom, and never less than base.
-func gcPercentFor(live uint64, base int) int {
-	if live == 0 {
-		return base
-	}
-	p := min(MinGCHeadroom*100/live, 10_000)
-	return max(base, int(p))
-}
-
-// headroomPacer sets GOGC after each collection from the live heap it
-// left (gcPercentFor).
-type headroomPacer struct {
-	base    int
-	current atomic.Int64 // the GOGC it set last
-	stopped atomic.Bool
-	sample  []metrics.Sample
-}
-
-// gcSentinel is garbage made to be collected: its finalizer runs once a
-// collection has finished, and makes the next one.
-type gcSentinel struct{ p *headroomPacer }
-
-func startHeadroomPacer(base int) *headroomPacer {
-	p := &headroomPacer{base: base, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
-	p.current.Store(int64(base))
-	p.adjust()
-	p.arm()
-	return p
-}
-
-func (p *headroomPacer) arm() {
-	runtime.SetFinalizer(&gcSentinel{p: p}, func(s *gcSentinel) {
-		if s.p.stopped.Load() {
-			return
-		}
-		s.p.adjust()
-		s.p.arm()
-	})
-}
-
-// adjust runs on the finalizer goroutine, one call at a time.
-func (p *headroomPacer) adjust() {
-	metrics.Read(p.sample)
-	if p.sample[0].Value.Kind() != metrics.KindUint64 {
-		return
-	}
-	want := int64(gcPercentFor(p.sample[0].Value.Uint64(), p.base))
-	// Within 5%: not worth the heap lock (and no flapping).
-	cur := p.current.Load()
-	if d := want - cur; d*20 > cur || -d*20 > cur {
-		debug.SetGCPercent(int(want))
-		p.current.Store(want)
-	}
-}
-
-// stop ends the adjustments (tests; a node's pacer lives with its process).
-func (p *headroomPacer) stop() { p.stopped.Store(true) }
