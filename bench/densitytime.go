@@ -85,6 +85,13 @@ func (r *visits) printNodeSide(n *wispNode) {
 	printSlowest("second requests", r.warm, r.start, 5)
 }
 
+// timeEach requests each URL once, in order, on one keep-alive
+// connection, and returns the latencies sorted.
+func timeEach(urls []string) ([]time.Duration, error) {
+	vs, err := timeVisits(urls)
+	return clientTimes(vs), err
+}
+
 // timeVisits requests each URL once, in order, on one keep-alive
 // connection (the URLs share one host), keeping the request ids the node
 // answered with.

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -97,47 +96,7 @@ func loadCtx(parent context.Context, url string, conns int, d time.Duration, onD
 	return res
 }
 
-// timeEach requests each URL once, in order, on one keep-alive
-// connection, and returns the latencies sorted.
-func timeEach(urls []string) ([]time.Duration, error) {
-	lat, err := timeEachUnsorted(urls)
-	sortDur(lat)
-	return lat, err
-}
-
 func sortDur(d []time.Duration) { slices.Sort(d) }
-
-// timeEachUnsorted is timeEach in request order. The URLs share one host
-// (one connection; a URL on another host opens its own).
-func timeEachUnsorted(urls []string) ([]time.Duration, error) {
-	lat := make([]time.Duration, 0, len(urls))
-	var c *conn
-	defer func() {
-		if c != nil {
-			c.close()
-		}
-	}()
-	for _, u := range urls {
-		next, err := newConn(u)
-		if err != nil {
-			return nil, err
-		}
-		if c != nil && c.host == next.host {
-			c.req = next.req
-		} else {
-			if c != nil {
-				c.close()
-			}
-			c = next
-		}
-		t0 := time.Now()
-		if err := c.get(time.Now().Add(30 * time.Second)); err != nil {
-			return nil, fmt.Errorf("%s: %w", u, err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	return lat, nil
-}
 
 // merge pools rounds of one target: the median req/s, every latency.
 func merge(rs []*result) *result {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wisp-run/wisp/internal/store"
 )
 
 // Log storage on JetStream: one stream, one subject per service, entries
@@ -156,41 +158,28 @@ func (s *Store) flush(batch []Entry) {
 	for _, e := range batch {
 		by[e.Service] = append(by[e.Service], e)
 	}
-	type sent struct {
-		svc string
-		n   int
-		ack jetstream.PubAckFuture
-	}
-	acks := make([]sent, 0, len(by))
-	failed := func(svc string, n int, err error) {
+	var (
+		svcs []string
+		acks []jetstream.PubAckFuture
+	)
+	failed := func(svc string, err error) {
+		n := len(by[svc])
 		s.dropped.Add(uint64(n))
 		s.log.Warn("store log entries", "service", svc, "entries", n, "error", err)
 	}
 	for svc, es := range by {
 		ack, err := s.js.PublishAsync(subjectPrefix+svc, appendEntries(nil, es))
 		if err != nil {
-			failed(svc, len(es), err)
+			failed(svc, err)
 			continue
 		}
-		acks = append(acks, sent{svc, len(es), ack})
+		svcs, acks = append(svcs, svc), append(acks, ack)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, a := range acks {
-		select {
-		case <-a.ack.Ok():
-			continue
-		case err := <-a.ack.Err():
-			failed(a.svc, a.n, err)
-			continue
-		case <-ctx.Done():
-		}
-		select { // out of time: what has arrived still counts
-		case <-a.ack.Ok():
-		case err := <-a.ack.Err():
-			failed(a.svc, a.n, err)
-		default:
-			failed(a.svc, a.n, fmt.Errorf("no acknowledgement: %w", ctx.Err()))
+	for i, err := range store.AwaitAcks(ctx, acks) {
+		if err != nil {
+			failed(svcs[i], err)
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wisp-run/wisp/internal/store"
 )
 
 // Bucket is the KV bucket holding usage: key DAY.SERVICE.NODE (DAY as
@@ -180,21 +182,15 @@ func (m *Meter) Flush(ctx context.Context) error {
 	type put struct {
 		svc, key string
 		d, t     Totals
-		ack      jetstream.PubAckFuture
 	}
 	var errs []error
 	batch := make([]put, 0, min(len(pending), flushWindow))
+	acks := make([]jetstream.PubAckFuture, 0, cap(batch))
 	// wait collects the batch's acknowledgements: a stored total becomes
 	// what this node stored there, and its growth leaves pending.
 	wait := func() {
-		for _, p := range batch {
-			var err error
-			select {
-			case <-p.ack.Ok():
-			case err = <-p.ack.Err():
-			case <-ctx.Done():
-				err = ctx.Err()
-			}
+		for i, err := range store.AwaitAcks(ctx, acks) {
+			p := batch[i]
 			if err != nil {
 				errs = append(errs, fmt.Errorf("store usage of %s: %w", p.svc, err))
 				continue
@@ -208,7 +204,7 @@ func (m *Meter) Flush(ctx context.Context) error {
 			}
 			m.mu.Unlock()
 		}
-		batch = batch[:0]
+		batch, acks = batch[:0], acks[:0]
 	}
 	for svc, d := range pending {
 		key := day + "." + svc + "." + m.cfg.Node
@@ -228,7 +224,7 @@ func (m *Meter) Flush(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("store usage of %s: %w", svc, err))
 			continue
 		}
-		batch = append(batch, put{svc: svc, key: key, d: d, t: t, ack: ack})
+		batch, acks = append(batch, put{svc: svc, key: key, d: d, t: t}), append(acks, ack)
 		if len(batch) == flushWindow {
 			wait()
 		}
