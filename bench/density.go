@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -57,6 +56,11 @@ func density(e *env, o options) error {
 	}
 	rssDeployed, _ := n.rss()
 	n.stop()
+	// The growing-heap baseline runs while no node does.
+	grow, err := walkGrowServer(e.self, o.services)
+	if err != nil {
+		return fmt.Errorf("the growing-heap raw baseline: %w", err)
+	}
 
 	n, err = e.startWisp(data, flags...)
 	if err != nil {
@@ -69,7 +73,6 @@ func density(e *env, o options) error {
 	for i, k := range order {
 		urls[i] = "http://" + n.gateway + "/" + name(k)
 	}
-	runtime.GC() // the deploys' garbage: not collected while the client times requests
 	r, err := visitAll(n, urls)
 	if err != nil {
 		return err
@@ -118,6 +121,14 @@ func density(e *env, o options) error {
 			r.lat[len(r.lat)-1].Round(time.Microsecond), fmt.Sprintf("%.1f×", float64(pct(r.lat, 50))/float64(pct(rawLat, 50))))
 	}
 	r.printNodeSide(n)
+	fmt.Printf("\n%-36s %9s %9s %9s\n", "raw net/http, heap grown as a node's", "p50", "p99", "max")
+	for _, row := range []struct {
+		name string
+		lat  []time.Duration
+	}{{fmt.Sprintf("keeps %d KB (client)", growKB), grow.first}, {"  the same, its handler", grow.handler}, {"then /hello (client)", grow.second}} {
+		fmt.Printf("%-36s %9s %9s %9s\n", row.name, pct(row.lat, 50).Round(time.Microsecond), pct(row.lat, 99).Round(time.Microsecond), row.lat[len(row.lat)-1].Round(time.Microsecond))
+	}
+	fmt.Printf("(a raw Go server starting with a %d MB live heap, its collector paced as a node's, keeping %d KB per first request:\n what the Go runtime and this machine cost any Go server on this walk; bench/rawgrow.go)\n", growBaseMB, growKB)
 	return nil
 }
 

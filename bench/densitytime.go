@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -96,30 +98,44 @@ func timeEach(urls []string) ([]time.Duration, error) {
 // connection (the URLs share one host), keeping the request ids the node
 // answered with.
 func timeVisits(urls []string) ([]visit, error) {
+	return timeVisitsKeeping(urls, strings.ToLower(gateway.RequestIDHeader)+":")
+}
+
+// timeVisitsKeeping is timeVisits keeping the header named by keep
+// (lower case, with the colon) in each visit's requestID. Every request
+// is encoded before the first is sent, and this process does not collect
+// garbage while it times them: a client that stops to collect (its heap
+// is a few MB, so it would every few hundred requests) adds its own pause
+// to the answer it is timing.
+func timeVisitsKeeping(urls []string, keep string) ([]visit, error) {
 	out := make([]visit, 0, len(urls))
+	reqs := make([][]byte, len(urls))
 	var c *conn
-	defer func() {
-		if c != nil {
-			c.close()
-		}
-	}()
-	idHeader := []byte(strings.ToLower(gateway.RequestIDHeader) + ":")
-	for _, u := range urls {
+	for i, u := range urls {
 		next, err := newConn(u)
 		if err != nil {
 			return nil, err
 		}
 		if c == nil {
 			c = next
-			c.keep = idHeader
+			c.keep = []byte(keep)
 		}
 		if next.host != c.host {
 			return nil, fmt.Errorf("%s: not on %s like the URLs before it", u, c.host)
 		}
-		c.req = next.req
+		reqs[i] = next.req
+	}
+	if c == nil {
+		return out, nil
+	}
+	defer c.close()
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	for i, u := range urls {
+		c.req = reqs[i]
 		deadline := time.Now().Add(30 * time.Second)
 		t0 := time.Now()
-		err = c.get(deadline)
+		err := c.get(deadline)
 		d := time.Since(t0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", u, err)

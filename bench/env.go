@@ -194,10 +194,16 @@ var serverLogs int
 var addrRe = regexp.MustCompile(`gateway\s+http://(\S+)`)
 
 func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(bin, args...)
-	if cpus := os.Getenv("WISP_BENCH_SERVER_CPUS"); cpus != "" {
-		cmd = exec.Command("taskset", append([]string{"-c", cpus, bin}, args...)...)
+	// Diagnostics: the servers under `nice -n N` and/or `taskset -c LIST`.
+	var wrap []string
+	if n := os.Getenv("WISP_BENCH_SERVER_NICE"); n != "" {
+		wrap = append(wrap, "nice", "-n", n)
 	}
+	if cpus := os.Getenv("WISP_BENCH_SERVER_CPUS"); cpus != "" {
+		wrap = append(wrap, "taskset", "-c", cpus)
+	}
+	argv := append(append(wrap, bin), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	if extra := os.Getenv("WISP_BENCH_SERVER_ENV"); extra != "" {
 		// Diagnostics: environment for the servers only (e.g.
 		// GOMAXPROCS=4 GODEBUG=gctrace=1), not for the load generator.

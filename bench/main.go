@@ -16,14 +16,17 @@
 //     memory per idle service, node start-up time with N services, and the
 //     first request of each service from zero (cold start p50/p99/max),
 //     as the client measured it and as the node did (each request's span),
-//     with the slowest requests listed by time. WISP_BENCH_STDERR=DIR keeps
+//     with the slowest requests listed by time; beside it the same walk on
+//     a raw Go server whose heap grows as the node's does (rawgrow.go), to
+//     tell what any Go server would cost on this machine. WISP_BENCH_STDERR=DIR keeps
 //     every server's stderr there (e.g. with GODEBUG=gctrace=1), and
 //     WISP_RUNTIME_TRACE=FILE, passed on to the nodes, makes each write a
 //     Go execution trace (the last node started, the one measured, wins).
 //     WISP_BENCH_SERVER_ENV="K=V ..." adds environment for the servers
 //     only, not the load generator (e.g. GODEBUG=gctrace=1 GOMAXPROCS=4).
 //     WISP_BENCH_SERVER_CPUS=LIST starts the servers under `taskset -c
-//     LIST` (run the bench itself under taskset for the other CPUs).
+//     LIST` (run the bench itself under taskset for the other CPUs), and
+//     WISP_BENCH_SERVER_NICE=N under `nice -n N`.
 //
 //     go run ./bench                          # everything
 //     go run ./bench -sections throughput -duration 5s -rounds 3
@@ -64,6 +67,7 @@ var peers = []peer{rawPeer, wispJSPeer, observePeer, workerdPeer, goWasmPeer}
 
 func main() {
 	serveRaw := flag.String("serve-raw", "", "internal: serve the raw net/http baseline on this address")
+	serveRawGrow := flag.String("serve-raw-grow", "", "internal: serve the density section's growing-heap raw baseline on this address")
 	var o options
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "load duration per throughput target")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each throughput measurement")
@@ -78,6 +82,10 @@ func main() {
 	flag.Parse()
 	if *serveRaw != "" {
 		rawServer(*serveRaw)
+		return
+	}
+	if *serveRawGrow != "" {
+		rawGrowServer(*serveRawGrow)
 		return
 	}
 	o.sections = strings.Split(*sections, ",")
