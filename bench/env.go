@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/wisp-run/wisp/internal/client"
@@ -256,8 +257,12 @@ func startServer(bin string, args ...string) (*exec.Cmd, string, error) {
 	}
 }
 
+// stopServer stops a server with SIGTERM (a node drains and exits; the
+// raw servers take the default action) and kills it after 15 s. Not
+// SIGINT: a bench started as a background job of a shell inherits SIGINT
+// ignored, and so would the raw servers, each then costing the 15 s.
 func stopServer(cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(os.Interrupt)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	select {
