@@ -28,10 +28,12 @@ func main() {
 }
 `
 
-// goWasmPeer deploys two Go hello worlds compiled to wasip1 on a wisp
-// node: the CGI program above (the Go runtime starts on every request)
-// and the Go SDK's examples/hello-go as committed (one instance serves
-// request after request). It is skipped while the node has no wasm engine
+// goWasmPeer deploys three Go hello worlds compiled to wasip1 on a wisp
+// node: the CGI program above (the Go runtime starts on every request),
+// the Go SDK's examples/hello-go as committed (one instance serves
+// request after request), and the floor under it: a Go guest on the bare
+// ABI with no SDK and no net/http (internal/runtime/wasm/wasmtest/
+// testdata/abi-floor). It is skipped while the node has no wasm engine
 // (issue 4).
 func goWasmPeer(_ context.Context, e *env) ([]target, error) {
 	dir := filepath.Join(e.work, "svc", "hello-go")
@@ -71,8 +73,34 @@ func goWasmPeer(_ context.Context, e *env) ([]target, error) {
 	if err := e.deploy(n, s); err != nil {
 		return nil, err
 	}
+	// The floor under the SDK: a Go guest on the bare ABI, no SDK and no
+	// net/http (BenchmarkGoLadder's go-abi-floor), answering the same bytes.
+	floorDir, err := filepath.Abs(filepath.Join("internal", "runtime", "wasm", "wasmtest", "testdata", "abi-floor"))
+	if err != nil {
+		return nil, err
+	}
+	floorWasm := filepath.Join(e.work, "abi-floor.wasm")
+	build = exec.Command("go", "build", "-trimpath", "-buildmode=c-shared", "-o", floorWasm, ".")
+	build.Dir = floorDir
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build the bare-ABI Go guest (run from the repository root): %v\n%s", err, out)
+	}
+	floor, err := os.ReadFile(floorWasm)
+	if err != nil {
+		return nil, err
+	}
+	s = service{
+		name:  "hello-go-floor",
+		toml:  fmt.Sprintf("name = \"hello-go-floor\"\nwasm = \"guest.wasm\"\nroutes = [\"/floor/*\"]\n[limits]\nmax_instances = %d\n", runtime.NumCPU()*2),
+		files: map[string]string{"guest.wasm": string(floor)},
+	}
+	if err := e.deploy(n, s); err != nil {
+		return nil, err
+	}
 	return []target{
 		{name: "wisp Go-wasm hello (CGI)", workload: "hello", url: "http://" + n.gateway + "/hello", pid: n.pid()},
 		{name: "wisp Go SDK hello", workload: "hello", url: "http://" + n.gateway + "/hello-go/", pid: n.pid()},
+		{name: "wisp Go bare-ABI hello (floor)", workload: "hello", url: "http://" + n.gateway + "/floor/", pid: n.pid()},
 	}, nil
 }
