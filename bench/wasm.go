@@ -43,18 +43,16 @@ func goWasmPeer(_ context.Context, e *env) ([]target, error) {
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(goHelloCGI), 0o644); err != nil {
 		return nil, err
 	}
-	build := exec.Command("go", "build", "-o", "hello.wasm", "main.go")
-	build.Dir = dir
-	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build the Go wasm hello: %v\n%s", err, out)
+	cgi, err := buildWasip1(dir, "main.go", filepath.Join(dir, "hello.wasm"))
+	if err != nil {
+		return nil, fmt.Errorf("build the Go wasm hello: %w", err)
 	}
 	n, err := e.startWisp(filepath.Join(e.work, "data-wasm"))
 	if err != nil {
 		return nil, err
 	}
 	e.cleanup(n.stop)
-	s := service{name: "hello-go", toml: "name = \"hello-go\"\nwasm = \"hello.wasm\"\nroutes = [\"/hello\"]\n"}
+	s := service{name: "hello-go", toml: "name = \"hello-go\"\nwasm = \"hello.wasm\"\nroutes = [\"/hello\"]\n", files: map[string]string{"hello.wasm": string(cgi)}}
 	if err := e.deploy(n, s); err != nil {
 		if strings.Contains(err.Error(), "not supported") {
 			return nil, skipf("Go-wasm hello: this wisp has no wasm engine yet (issue 4): %v", err)
@@ -65,37 +63,16 @@ func goWasmPeer(_ context.Context, e *env) ([]target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the Go SDK hello (run from the repository root): %w", err)
 	}
-	s = service{
-		name:  "hello-go-sdk",
-		toml:  fmt.Sprintf("name = \"hello-go-sdk\"\nwasm = \"hello.wasm\"\nroutes = [\"/hello-go/*\"]\n[limits]\nmax_instances = %d\n", runtime.NumCPU()*2),
-		files: map[string]string{"hello.wasm": string(sdk)},
-	}
-	if err := e.deploy(n, s); err != nil {
+	if err := deployReactor(e, n, "hello-go-sdk", "/hello-go/*", sdk); err != nil {
 		return nil, err
 	}
 	// The floor under the SDK: a Go guest on the bare ABI, no SDK and no
 	// net/http (BenchmarkGoLadder's go-abi-floor), answering the same bytes.
-	floorDir, err := filepath.Abs(filepath.Join("internal", "runtime", "wasm", "wasmtest", "testdata", "abi-floor"))
+	floor, err := buildWasip1(filepath.Join("internal", "runtime", "wasm", "wasmtest", "testdata", "abi-floor"), ".", filepath.Join(e.work, "abi-floor.wasm"), "-buildmode=c-shared")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build the bare-ABI Go guest (run from the repository root): %w", err)
 	}
-	floorWasm := filepath.Join(e.work, "abi-floor.wasm")
-	build = exec.Command("go", "build", "-trimpath", "-buildmode=c-shared", "-o", floorWasm, ".")
-	build.Dir = floorDir
-	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build the bare-ABI Go guest (run from the repository root): %v\n%s", err, out)
-	}
-	floor, err := os.ReadFile(floorWasm)
-	if err != nil {
-		return nil, err
-	}
-	s = service{
-		name:  "hello-go-floor",
-		toml:  fmt.Sprintf("name = \"hello-go-floor\"\nwasm = \"guest.wasm\"\nroutes = [\"/floor/*\"]\n[limits]\nmax_instances = %d\n", runtime.NumCPU()*2),
-		files: map[string]string{"guest.wasm": string(floor)},
-	}
-	if err := e.deploy(n, s); err != nil {
+	if err := deployReactor(e, n, "hello-go-floor", "/floor/*", floor); err != nil {
 		return nil, err
 	}
 	return []target{
@@ -103,4 +80,30 @@ func goWasmPeer(_ context.Context, e *env) ([]target, error) {
 		{name: "wisp Go SDK hello", workload: "hello", url: "http://" + n.gateway + "/hello-go/", pid: n.pid()},
 		{name: "wisp Go bare-ABI hello (floor)", workload: "hello", url: "http://" + n.gateway + "/floor/", pid: n.pid()},
 	}, nil
+}
+
+// buildWasip1 builds pkg (a package path or a .go file) in dir for
+// wasip1 into out and returns the module.
+func buildWasip1(dir, pkg, out string, flags ...string) ([]byte, error) {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
+	}
+	build := exec.Command("go", append(append([]string{"build", "-trimpath"}, flags...), "-o", abs, pkg)...)
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if msg, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, msg)
+	}
+	return os.ReadFile(abs)
+}
+
+// deployReactor deploys a module that serves many requests per instance
+// (the wisp ABI) on route, with up to two instances per core.
+func deployReactor(e *env, n *wispNode, name, route string, code []byte) error {
+	return e.deploy(n, service{
+		name:  name,
+		toml:  fmt.Sprintf("name = %q\nwasm = \"guest.wasm\"\nroutes = [%q]\n[limits]\nmax_instances = %d\n", name, route, runtime.NumCPU()*2),
+		files: map[string]string{"guest.wasm": string(code)},
+	})
 }
