@@ -288,21 +288,30 @@ func rawPeer(_ context.Context, e *env) ([]target, error) {
 
 func rawServer(addr string) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
-		io.WriteString(w, "Hello, world!")
-	})
+	mux.HandleFunc("/hello", rawHello)
 	mux.HandleFunc("/json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"path":%q,"q":%q,"ua":%q}`, r.URL.Path, r.URL.Query().Get("q"), r.UserAgent())
 	})
+	serveAnnounced(addr, mux)
+}
+
+// rawHello answers what the hello workers answer.
+func rawHello(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
+	io.WriteString(w, "Hello, world!")
+}
+
+// serveAnnounced serves h on addr after printing the address the way
+// startServer looks for it; a server that cannot listen exits.
+func serveAnnounced(addr string, h http.Handler) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	fmt.Printf("gateway http://%s\n", ln.Addr())
-	_ = http.Serve(ln, mux)
+	_ = http.Serve(ln, h)
 }
 
 const helloWorker = `export default { fetch() { return new Response('Hello, world!') } }`

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -85,10 +84,7 @@ func (g *growServer) handler() http.Handler {
 		w.Header().Set("X-Handler-Ns", strconv.FormatInt(int64(time.Since(t0)), 10))
 		io.WriteString(w, "grown")
 	})
-	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
-		io.WriteString(w, "Hello, world!")
-	})
+	mux.HandleFunc("/hello", rawHello)
 	return mux
 }
 
@@ -96,14 +92,7 @@ func (g *growServer) handler() http.Handler {
 // collector paced as a node's.
 func rawGrowServer(addr string) {
 	node.PaceGC(os.Getenv, slog.New(slog.DiscardHandler))
-	g := newGrowServer(growBaseMB)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fmt.Printf("gateway http://%s\n", ln.Addr())
-	_ = http.Serve(ln, g.handler())
+	serveAnnounced(addr, newGrowServer(growBaseMB).handler())
 }
 
 // growWalk is the density walk against rawGrowServer: n pairs of a /grow
